@@ -1,0 +1,8 @@
+package dev.mailbatch.job;
+
+/** DynamoDB or SQS could not do what was asked (throttled, unavailable, ...): retryable. */
+public final class StoreException extends RuntimeException {
+    public StoreException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.mailbatch.mail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.api.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Sends through an HTTP email provider: POST {"from","to","subject","text","html"} as JSON with
+ * an Idempotency-Key header and an optional bearer token.
+ *
+ * <p>2xx: sent (the provider's message id is kept if the body has {@code id} or
+ * {@code messageId}). 408, 429, 5xx, timeouts and I/O faults: transient, honouring Retry-After.
+ * Any other status: permanent for that recipient.
+ */
+public final class HttpProviderSender implements EmailSender {
+    private final HttpClient http;
+    private final URI url;
+    private final String token;
+    private final Duration timeout;
+
+    public HttpProviderSender(HttpClient http, URI url, String token, Duration timeout) {
+        this.http = http;
+        this.url = url;
+        this.token = token == null ? "" : token;
+        this.timeout = timeout;
+    }
+
+    public static HttpProviderSender create(URI url, String token, Duration timeout) {
+        HttpClient http = HttpClient.newBuilder()
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        return new HttpProviderSender(http, url, token, timeout);
+    }
+
+    @Override
+    public SendResult send(OutgoingEmail email) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("from", email.from());
+        body.put("to", email.to());
+        body.put("subject", email.subject());
+        if (email.text() != null) {
+            body.put("text", email.text());
+        }
+        if (email.html() != null) {
+            body.put("html", email.html());
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", email.idempotencyKey())
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)));
+        if (!token.isEmpty()) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            return new SendResult.TransientFailure("provider timed out", null);
+        } catch (IOException e) {
+            return new SendResult.TransientFailure("provider unreachable: " + e.getClass().getSimpleName(), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new SendResult.TransientFailure("interrupted", null);
+        }
+        return classify(response.statusCode(), response.body(), response.headers().firstValue("retry-after"), Instant.now());
+    }
+
+    static SendResult classify(int status, String body, Optional<String> retryAfter, Instant now) {
+        if (status >= 200 && status < 300) {
+            return new SendResult.Sent(messageId(body));
+        }
+        String reason = "provider answered " + status + snippet(body);
+        if (status == 408 || status == 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
+            return new SendResult.TransientFailure(reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null));
+        }
+        return new SendResult.PermanentFailure(reason);
+    }
+
+    /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 section 10.2.3). */
+    static Optional<Duration> parseRetryAfter(String value, Instant now) {
+        String v = value.trim();
+        if (v.matches("\\d{1,9}")) {
+            return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
+        }
+        try {
+            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String messageId(String body) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        try {
+            JsonNode node = Json.MAPPER.readTree(body);
+            for (String field : new String[] {"id", "messageId"}) {
+                if (node != null && node.path(field).isTextual()) {
+                    return node.path(field).textValue();
+                }
+            }
+        } catch (IOException notJson) {
+            // a 2xx with a body that is not JSON is still a send
+        }
+        return null;
+    }
+
+    private static String snippet(String body) {
+        if (body == null || body.isBlank()) {
+            return "";
+        }
+        String oneLine = body.replaceAll("\\s+", " ").trim();
+        return ": " + (oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.mailbatch.worker;
+
+import java.time.Duration;
+import java.util.function.DoubleSupplier;
+
+/**
+ * How long a message with transient failures stays invisible before its next attempt:
+ * exponential in the receive count with "equal jitter" (half fixed, half random), never less
+ * than a provider's Retry-After, never more than the cap (and SQS's 12 hours).
+ */
+public final class RetryDelay {
+    private static final long SQS_MAX_SECONDS = 43_200;
+
+    private RetryDelay() {
+    }
+
+    public static Duration compute(int receiveCount, Duration retryAfter, Duration base, Duration max, DoubleSupplier random) {
+        int exponent = Math.max(0, Math.min(receiveCount - 1, 20));
+        long backoff = Math.min(max.toSeconds(), base.toSeconds() << exponent);
+        long jittered = backoff / 2 + Math.round(random.getAsDouble() * (backoff - backoff / 2));
+        long seconds = Math.max(jittered, retryAfter == null ? 0 : retryAfter.toSeconds());
+        return Duration.ofSeconds(Math.min(seconds, SQS_MAX_SECONDS));
+    }
+}

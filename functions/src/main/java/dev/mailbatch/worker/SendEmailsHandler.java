@@ -1,0 +1,132 @@
+package dev.mailbatch.worker;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Clients;
+import dev.mailbatch.config.Config;
+import dev.mailbatch.job.ChunkMessage;
+import dev.mailbatch.job.JobRepository;
+import dev.mailbatch.mail.EmailSender;
+import dev.mailbatch.mail.Senders;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * SQS → SendEmails. An adapter: each message is one chunk, handed to {@link ChunkProcessor};
+ * the messages to retry (transient failures, or any fault) are returned as batch item failures,
+ * so SQS deletes the rest. Needs {@code FunctionResponseTypes: [ReportBatchItemFailures]} on the
+ * event source mapping, or the response is ignored and whole batches are retried.
+ */
+public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+    private final ChunkProcessor processor;
+    private final SqsClient sqs;
+    private final Config config;
+
+    /** The Lambda runtime's constructor: configuration from the environment. */
+    public SendEmailsHandler() {
+        this(Config.from(System::getenv), Clients.dynamoDb(), Clients.sqs(), null);
+    }
+
+    /** @param sender the sender to use, or null for the one the configuration names */
+    public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender) {
+        this.config = config;
+        this.sqs = sqs;
+        EmailSender chosen = sender != null ? sender : Senders.create(config, Clients::ses);
+        this.processor = new ChunkProcessor(new JobRepository(dynamo, config.tableName()), chosen,
+                new Semaphore(config.sendConcurrency()), Clock.systemUTC());
+    }
+
+    @Override
+    public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        LambdaLogger log = context.getLogger();
+        List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
+        List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Boolean>> done = new ArrayList<>(records.size());
+            for (SQSEvent.SQSMessage record : records) {
+                done.add(executor.submit(() -> handle(record, log)));
+            }
+            for (int i = 0; i < records.size(); i++) {
+                boolean ok;
+                try {
+                    ok = done.get(i).get();
+                } catch (Exception e) {
+                    ok = false;
+                }
+                if (!ok) {
+                    failures.add(SQSBatchResponse.BatchItemFailure.builder()
+                            .withItemIdentifier(records.get(i).getMessageId()).build());
+                }
+            }
+        }
+        return SQSBatchResponse.builder().withBatchItemFailures(failures).build();
+    }
+
+    /** @return true if the message is done with (delete it), false to retry it */
+    private boolean handle(SQSEvent.SQSMessage record, LambdaLogger log) {
+        ChunkMessage message;
+        try {
+            message = Json.MAPPER.readValue(record.getBody(), ChunkMessage.class);
+        } catch (IOException | RuntimeException e) {
+            log.log("unreadable message messageId=" + record.getMessageId() + ": left for the dead-letter queue", LogLevel.ERROR);
+            return false;
+        }
+        if (message.v() != ChunkMessage.VERSION || message.jobId() == null || message.to() == null) {
+            log.log("unknown message format messageId=" + record.getMessageId() + " v=" + message.v(), LogLevel.ERROR);
+            return false;
+        }
+        try {
+            ChunkResult result = processor.process(message);
+            log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
+                    + " sent=" + result.sent() + " failed=" + result.failed() + " retrying=" + result.retrying(), LogLevel.INFO);
+            if (result.needsRetry()) {
+                delayRetry(record, result.retryAfter(), log);
+                return false;
+            }
+            return true;
+        } catch (RuntimeException e) {
+            // Nothing of this attempt was counted; the message comes back after the back-off.
+            delayRetry(record, null, log);
+            log.log("chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
+                    + record.getMessageId() + " error=" + e.getClass().getSimpleName() + ": " + e.getMessage(), LogLevel.WARN);
+            return false;
+        }
+    }
+
+    private void delayRetry(SQSEvent.SQSMessage record, Duration retryAfter, LambdaLogger log) {
+        int receiveCount = parseInt(record.getAttributes() == null ? null : record.getAttributes().get("ApproximateReceiveCount"));
+        Duration delay = RetryDelay.compute(receiveCount, retryAfter, config.retryBase(), config.retryMax(),
+                ThreadLocalRandom.current()::nextDouble);
+        try {
+            sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl()).receiptHandle(record.getReceiptHandle())
+                    .visibilityTimeout((int) delay.toSeconds()));
+        } catch (SdkException e) {
+            // The message still comes back, after the queue's visibility timeout instead.
+            log.log("could not set retry delay messageId=" + record.getMessageId() + ": " + e.getClass().getSimpleName(), LogLevel.WARN);
+        }
+    }
+
+    private static int parseInt(String value) {
+        try {
+            return value == null ? 1 : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.mailbatch.local;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * What Lambda's SQS event source mapping does, done against a real SQS API: receive a batch,
+ * invoke the handler with an SQS event, delete the messages the response does not name.
+ *
+ * <p>{@code ReportBatchItemFailures} semantics, as AWS documents them: an empty or missing list
+ * means all succeeded; an item identifier that is null, empty or not in the batch fails the
+ * whole batch; an exception (or a timeout) fails the whole batch, which comes back when its
+ * visibility timeout ends. Redrive to the dead-letter queue is the queue's own (RedrivePolicy).
+ */
+public final class SqsEventSource {
+    private final SqsClient sqs;
+    private final String queueUrl;
+    private final String queueArn;
+    private final int batchSize;
+    private final RequestHandler<SQSEvent, SQSBatchResponse> handler;
+    private final Supplier<Context> contexts;
+
+    public SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize,
+                          RequestHandler<SQSEvent, SQSBatchResponse> handler, Supplier<Context> contexts) {
+        this.sqs = sqs;
+        this.queueUrl = queueUrl;
+        this.queueArn = queueArn;
+        this.batchSize = batchSize;
+        this.handler = handler;
+        this.contexts = contexts;
+    }
+
+    /** The messages of one invocation, and which of them failed. */
+    public record Batch(List<Message> messages, Set<String> failedIds, boolean crashed) {
+        public int succeeded() {
+            return messages.size() - failedIds.size();
+        }
+    }
+
+    /** Receives up to BatchSize messages (empty if none arrives within {@code wait}). */
+    public List<Message> receive(Duration wait) {
+        List<Message> messages = new ArrayList<>();
+        long waitSeconds = wait.toSeconds();
+        while (messages.size() < batchSize) {
+            int max = Math.min(10, batchSize - messages.size());
+            long currentWait = messages.isEmpty() ? waitSeconds : 0;
+            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(max)
+                    .waitTimeSeconds((int) currentWait)
+                    .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+            if (got.isEmpty()) {
+                break;
+            }
+            messages.addAll(got);
+        }
+        return messages;
+    }
+
+    /** Invokes the handler once with these messages; nothing is deleted yet. */
+    public Batch invoke(List<Message> messages) {
+        SQSEvent event = LambdaEvents.sqs(messages, queueArn);
+        Set<String> all = new HashSet<>(messages.stream().map(Message::messageId).toList());
+        SQSBatchResponse response;
+        try {
+            response = handler.handleRequest(event, contexts.get());
+        } catch (RuntimeException | Error crash) {
+            return new Batch(messages, all, true);
+        }
+        Set<String> failed = new HashSet<>();
+        if (response != null) {
+            JsonNode failures = LambdaEvents.toJson(response).path("batchItemFailures");
+            for (JsonNode failure : failures) {
+                String id = failure.path("itemIdentifier").asText("");
+                if (id.isEmpty() || !all.contains(id)) {
+                    return new Batch(messages, all, false); // AWS fails the whole batch
+                }
+                failed.add(id);
+            }
+        }
+        return new Batch(messages, failed, false);
+    }
+
+    /** Deletes the batch's succeeded messages; failed ones return when their visibility ends. */
+    public void settle(Batch batch) {
+        List<DeleteMessageBatchRequestEntry> entries = batch.messages().stream()
+                .filter(m -> !batch.failedIds().contains(m.messageId()))
+                .map(m -> DeleteMessageBatchRequestEntry.builder().id(m.messageId()).receiptHandle(m.receiptHandle()).build())
+                .toList();
+        for (int from = 0; from < entries.size(); from += 10) {
+            List<DeleteMessageBatchRequestEntry> slice = entries.subList(from, Math.min(from + 10, entries.size()));
+            sqs.deleteMessageBatch(r -> r.queueUrl(queueUrl).entries(slice));
+        }
+    }
+
+    /** Receive, invoke, settle: one turn of the event source mapping. */
+    public Batch pollOnce(Duration wait) {
+        List<Message> messages = receive(wait);
+        if (messages.isEmpty()) {
+            return new Batch(List.of(), Set.of(), false);
+        }
+        Batch batch = invoke(messages);
+        settle(batch);
+        return batch;
+    }
+
+    /** Makes in-flight messages visible now: what the end of their visibility timeout does. */
+    public void expireVisibility(List<Message> messages) {
+        for (Message m : messages) {
+            sqs.changeMessageVisibility(r -> r.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+        }
+    }
+
+    /** Messages visible plus in flight. */
+    public int backlog() {
+        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+    }
+
+    /** Polls until the queue is empty, or throws when the deadline passes first. */
+    public int drain(Duration deadline) {
+        Instant end = Instant.now().plus(deadline);
+        int invocations = 0;
+        while (backlog() > 0) {
+            if (Instant.now().isAfter(end)) {
+                throw new IllegalStateException("queue not drained within " + deadline + "; backlog " + backlog());
+            }
+            if (!pollOnce(Duration.ofSeconds(1)).messages().isEmpty()) {
+                invocations++;
+            }
+        }
+        return invocations;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.mailbatch.it;
+
+import java.net.URI;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.sesv2.SesV2Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * An AWS-API emulator reached over HTTP: moto server (the reference) or LocalStack. The
+ * clients are the SDK's real ones; only the endpoint differs from AWS.
+ */
+public record Backend(String name, URI endpoint) {
+    private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+    private static final StaticCredentialsProvider CREDENTIALS =
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+
+    public boolean isMoto() {
+        return name.equals("moto");
+    }
+
+    public DynamoDbClient dynamo() {
+        return DynamoDbClient.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS).build();
+    }
+
+    public SqsClient sqs() {
+        return SqsClient.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS).build();
+    }
+
+    public SesV2Client ses() {
+        return SesV2Client.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS).build();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.mailbatch.it;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.localstack.LocalStackContainer;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Starts the emulator the ITs run against, once per test JVM, and injects it as a
+ * {@link Backend}. One switch selects it: system property {@code mailbatch.it.backend}
+ * ({@code moto}, the default, or {@code localstack}). LocalStack needs Docker; without it the
+ * tests are skipped, and reported as skipped.
+ */
+public final class BackendExtension implements BeforeAllCallback, ParameterResolver {
+    static final String LOCALSTACK_IMAGE = "localstack/localstack:4.9";
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        backend(context);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == Backend.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return backend(context);
+    }
+
+    static Backend backend(ExtensionContext context) {
+        String name = System.getProperty("mailbatch.it.backend", "moto");
+        if (name.equals("localstack")) {
+            Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
+                    "LocalStack backend: no Docker engine answers here, so these ITs are skipped");
+        }
+        ExtensionContext.Store store = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL);
+        Started started = store.getOrComputeIfAbsent("mailbatch-backend-" + name, key -> start(name), Started.class);
+        return started.backend();
+    }
+
+    private record Started(Backend backend, AutoCloseable resource) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            resource.close();
+        }
+    }
+
+    private static Started start(String name) {
+        try {
+            return switch (name) {
+                case "moto" -> {
+                    Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
+                    MotoServer moto = MotoServer.start(root, root.resolve("infrastructure/target/moto-server.log"));
+                    yield new Started(new Backend("moto", moto.endpoint()), moto);
+                }
+                case "localstack" -> {
+                    LocalStackContainer localstack = new LocalStackContainer(DockerImageName.parse(LOCALSTACK_IMAGE))
+                            .withServices("sqs", "dynamodb", "ses");
+                    localstack.start();
+                    yield new Started(new Backend("localstack", localstack.getEndpoint()), localstack::stop);
+                }
+                default -> throw new IllegalArgumentException("mailbatch.it.backend must be moto or localstack, not " + name);
+            };
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("could not start " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting " + name, e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.mailbatch.it;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * moto server as a child process on a free loopback port, from the project's virtualenv
+ * (created by infrastructure/bin/ensure-venv when it is missing). Stopped with the JVM's tests.
+ */
+final class MotoServer implements AutoCloseable {
+    private final Process process;
+    private final URI endpoint;
+
+    private MotoServer(Process process, URI endpoint) {
+        this.process = process;
+        this.endpoint = endpoint;
+    }
+
+    static MotoServer start(Path root, Path logFile) throws IOException, InterruptedException {
+        Path binary = root.resolve(".venv/bin/moto_server");
+        Process venv = new ProcessBuilder("bash", root.resolve("infrastructure/bin/ensure-venv").toString())
+                .inheritIO().start();
+        if (!venv.waitFor(15, TimeUnit.MINUTES) || venv.exitValue() != 0) {
+            throw new IllegalStateException("infrastructure/bin/ensure-venv failed; see its output above");
+        }
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Files.createDirectories(logFile.getParent());
+        Process process = new ProcessBuilder(binary.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        URI endpoint = URI.create("http://127.0.0.1:" + port);
+        MotoServer server = new MotoServer(process, endpoint);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (!server.answers()) {
+            if (!process.isAlive() || Instant.now().isAfter(deadline)) {
+                server.close();
+                throw new IllegalStateException("moto server did not start on port " + port + "; see " + logFile);
+            }
+            process.waitFor(100, TimeUnit.MILLISECONDS);
+        }
+        return server;
+    }
+
+    URI endpoint() {
+        return endpoint;
+    }
+
+    private boolean answers() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) endpoint.resolve("/moto-api/data.json").toURL().openConnection();
+            c.setConnectTimeout(500);
+            c.setReadTimeout(2000);
+            return c.getResponseCode() == 200;
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

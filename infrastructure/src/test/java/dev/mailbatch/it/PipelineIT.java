@@ -1,0 +1,357 @@
+package dev.mailbatch.it;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.mailbatch.api.Json;
+import dev.mailbatch.local.SqsEventSource;
+import dev.mailbatch.mail.EmailSender;
+import dev.mailbatch.mail.HttpProviderSender;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+/**
+ * submit → SQS → worker → status, end to end on the emulator with the real handlers and an
+ * HTTP provider (WireMock) — including the faults at-least-once delivery brings.
+ */
+@ExtendWith(BackendExtension.class)
+class PipelineIT {
+    private static final Duration DRAIN = Duration.ofSeconds(120);
+    private WireMockServer provider;
+
+    @BeforeEach
+    void startProvider() {
+        provider = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+        provider.start();
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(10)
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"id\":\"msg-{{randomValue length=12 type='ALPHANUMERIC'}}\"}")
+                        .withTransformers("response-template")));
+    }
+
+    @AfterEach
+    void stopProvider() {
+        provider.stop();
+    }
+
+    private Map<String, String> env() {
+        Map<String, String> env = new HashMap<>();
+        env.put("PROVIDER_URL", "http://127.0.0.1:" + provider.port() + "/send");
+        env.put("DEFAULT_FROM", "news@mailbatch.example");
+        env.put("ALLOWED_FROM", "team@mailbatch.example");
+        env.put("RETRY_BASE_SECONDS", "0"); // a retried message is visible again at once
+        return env;
+    }
+
+    private TestStack stack(Backend backend) {
+        return new TestStack(backend, env());
+    }
+
+    private static List<String> addresses(int n, String domain) {
+        return IntStream.range(0, n).mapToObj(i -> "user" + i + "@" + domain).toList();
+    }
+
+    private static Map<String, Object> batch(List<String> emails) {
+        return Map.of("emails", emails, "subject", "Hello", "text", "plain body", "html", "<p>hi</p>");
+    }
+
+    private List<LoggedRequest> deliveries() {
+        return provider.findAll(postRequestedFor(urlEqualTo("/send")));
+    }
+
+    private static String to(LoggedRequest request) {
+        try {
+            return Json.MAPPER.readTree(request.getBodyAsString()).path("to").asText();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Every recipient listed, page by page, as email → status. */
+    private static Map<String, String> allRecipients(TestStack stack, String jobId, String status, int limit) {
+        Map<String, String> seen = new HashMap<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            String q = "/emails/" + jobId + "/recipients?limit=" + limit + (status == null ? "" : "&status=" + status)
+                    + (cursor == null ? "" : "&cursor=" + cursor);
+            TestStack.Response page = stack.get(q);
+            assertThat(page.status()).as(q).isEqualTo(200);
+            for (JsonNode item : page.body().path("items")) {
+                assertThat(seen.put(item.path("email").asText(), item.path("status").asText())).as("listed twice").isNull();
+            }
+            cursor = page.body().path("nextCursor").isNull() ? null : page.body().path("nextCursor").asText();
+            assertThat(++pages).as("pagination ends").isLessThan(1000);
+        } while (cursor != null);
+        return seen;
+    }
+
+    @Test
+    void submitDrainAndReadBack(Backend backend) {
+        TestStack stack = stack(backend);
+        List<String> emails = new ArrayList<>(addresses(120, "example.com"));
+        emails.add("USER0@Example.com"); // a case-insensitive duplicate
+        emails.add("user1@example.com");
+        emails.add("ünï@bücher.example"); // invalid: non-ASCII local part
+        emails.remove(emails.size() - 1);
+        emails.add("info@bücher.example"); // an internationalised domain, sent as punycode
+
+        TestStack.Response accepted = stack.postJson(batch(emails));
+        assertThat(accepted.status()).isEqualTo(202);
+        String jobId = accepted.body().path("jobId").asText();
+        assertThat(accepted.headers()).containsEntry("location", "/emails/" + jobId);
+        assertThat(accepted.body().path("state").asText()).isEqualTo("PENDING");
+        assertThat(accepted.body().path("total").asInt()).isEqualTo(121);
+        assertThat(accepted.body().path("duplicatesRemoved").asInt()).isEqualTo(2);
+        assertThat(accepted.body().path("statusUrl").asText()).isEqualTo("/emails/" + jobId);
+        assertThat(deliveries()).as("submit sends nothing itself").isEmpty();
+        assertThat(stack.storedItems()).as("one job record, whatever the batch size").isEqualTo(1);
+        assertThat(stack.events.backlog()).as("121 recipients in chunks of 50").isEqualTo(3);
+
+        TestStack.Response pending = stack.get("/emails/" + jobId);
+        assertThat(pending.status()).isEqualTo(200);
+        assertThat(pending.body().path("state").asText()).isEqualTo("PENDING");
+        assertThat(pending.body().path("pending").asInt()).isEqualTo(121);
+        assertThat(pending.headers()).containsKey("retry-after");
+        assertThat(pending.body().path("finishedAt").isNull()).isTrue();
+
+        stack.events.drain(DRAIN);
+
+        TestStack.Response done = stack.get("/emails/" + jobId);
+        assertThat(done.body().path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(done.body().path("sent").asInt()).isEqualTo(121);
+        assertThat(done.body().path("failed").asInt()).isZero();
+        assertThat(done.body().path("pending").asInt()).isZero();
+        assertThat(done.body().path("finishedAt").isNull()).isFalse();
+        assertThat(done.headers()).doesNotContainKey("retry-after");
+
+        List<LoggedRequest> calls = deliveries();
+        assertThat(calls).hasSize(121);
+        Set<String> keys = calls.stream().map(r -> r.getHeader("Idempotency-Key")).collect(Collectors.toSet());
+        assertThat(keys).as("one Idempotency-Key per recipient").hasSize(121);
+        assertThat(calls.stream().map(PipelineIT::to)).contains("info@xn--bcher-kva.example").doesNotContain("USER0@Example.com");
+        JsonNode first = readJson(calls.get(0).getBodyAsString());
+        assertThat(first.path("from").asText()).isEqualTo("news@mailbatch.example");
+        assertThat(first.path("subject").asText()).isEqualTo("Hello");
+        assertThat(first.path("html").asText()).isEqualTo("<p>hi</p>");
+
+        Map<String, String> listed = allRecipients(stack, jobId, null, 50);
+        assertThat(listed).hasSize(121).allSatisfy((email, status) -> assertThat(status).isEqualTo("SENT"));
+        assertThat(allRecipients(stack, jobId, "SENT", 40)).hasSize(121);
+        assertThat(allRecipients(stack, jobId, "FAILED", 40)).isEmpty();
+        JsonNode one = stack.get("/emails/" + jobId + "/recipients?limit=1").body().path("items").get(0);
+        assertThat(one.path("attempts").asInt()).isEqualTo(1);
+        assertThat(one.path("providerMessageId").asText()).startsWith("msg-");
+        assertThat(one.path("sentAt").asText()).isNotEmpty();
+    }
+
+    @Test
+    void transientFailureIsRetriedWithTheSameKey(Backend backend) {
+        TestStack stack = stack(backend);
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).inScenario("flaky")
+                .withRequestBody(matchingJsonPath("$.to", containing("flaky@")))
+                .whenScenarioStateIs(Scenario.STARTED).willSetStateTo("recovered")
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "0")));
+        String jobId = stack.postJson(batch(List.of("a@example.com", "flaky@example.com", "b@example.com"))).body().path("jobId").asText();
+
+        stack.events.drain(DRAIN);
+
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("sent").asInt()).isEqualTo(3);
+        List<LoggedRequest> flaky = deliveries().stream().filter(r -> to(r).startsWith("flaky@")).toList();
+        assertThat(flaky).hasSize(2);
+        assertThat(flaky.get(0).getHeader("Idempotency-Key")).isEqualTo(flaky.get(1).getHeader("Idempotency-Key"));
+        assertThat(deliveries()).hasSize(4);
+        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=SENT").body().path("items");
+        JsonNode flakyRecord = find(record, "flaky@example.com");
+        assertThat(flakyRecord.path("attempts").asInt()).isEqualTo(2);
+        assertThat(flakyRecord.path("error").isNull()).as("a later success clears the error").isTrue();
+    }
+
+    @Test
+    void permanentFailureIsRecordedAndNeverRetried(Backend backend) {
+        TestStack stack = stack(backend);
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(1)
+                .withRequestBody(matchingJsonPath("$.to", containing("bounce@")))
+                .willReturn(aResponse().withStatus(422).withBody("{\"error\":\"mailbox does not exist\"}")));
+        String jobId = stack.postJson(batch(List.of("a@example.com", "bounce@example.com"))).body().path("jobId").asText();
+
+        stack.events.drain(DRAIN);
+
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("COMPLETED_WITH_FAILURES");
+        assertThat(status.path("sent").asInt()).isEqualTo(1);
+        assertThat(status.path("failed").asInt()).isEqualTo(1);
+        assertThat(deliveries().stream().filter(r -> to(r).startsWith("bounce@"))).hasSize(1);
+        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items");
+        assertThat(failed).hasSize(1);
+        assertThat(failed.get(0).path("email").asText()).isEqualTo("bounce@example.com");
+        assertThat(failed.get(0).path("error").asText()).contains("422").contains("mailbox does not exist");
+    }
+
+    @Test
+    void everyRecipientFailingMakesTheJobFailed(Backend backend) {
+        TestStack stack = stack(backend);
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(400)));
+        String jobId = stack.postJson(batch(addresses(3, "example.net"))).body().path("jobId").asText();
+        stack.events.drain(DRAIN);
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("FAILED");
+        assertThat(status.path("failed").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aMessageDeliveredTwiceAtOnceCountsOnce(Backend backend) throws Exception {
+        TestStack stack = stack(backend);
+        String jobId = stack.postJson(batch(addresses(150, "example.org"))).body().path("jobId").asText();
+
+        List<Message> messages = stack.events.receive(Duration.ofSeconds(1));
+        assertThat(messages).isNotEmpty();
+        // Two workers get the same messages and run at the same time.
+        var first = CompletableFuture.supplyAsync(() -> stack.events.invoke(messages));
+        var second = CompletableFuture.supplyAsync(() -> stack.events.invoke(messages));
+        stack.events.settle(first.get());
+        stack.events.settle(second.get());
+        stack.events.drain(DRAIN);
+
+        assertExact(stack, jobId, 150);
+        assertThat(deliveries().size()).as("duplicates reach the provider only with the same key").isGreaterThanOrEqualTo(150);
+        assertOneKeyPerRecipient(deliveries());
+    }
+
+    @Test
+    void aWholeBatchRedeliveredAfterTheWorkerDiedCountsOnce(Backend backend) {
+        // The worker dies after its sends but before it answers: Lambda sees an error and the
+        // whole batch comes back when the visibility timeout ends.
+        AtomicInteger invocations = new AtomicInteger();
+        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> diesAfterFirstBatch = real -> (event, context) -> {
+            SQSBatchResponse response = real.handleRequest(event, context);
+            if (invocations.getAndIncrement() == 0) {
+                throw new IllegalStateException("worker killed before it could answer");
+            }
+            return response;
+        };
+        TestStack stack = new TestStack(backend, env(), null, diesAfterFirstBatch);
+        String jobId = stack.postJson(batch(addresses(100, "example.org"))).body().path("jobId").asText();
+
+        SqsEventSource.Batch crashed = stack.events.invoke(stack.events.receive(Duration.ofSeconds(1)));
+        assertThat(crashed.crashed()).isTrue();
+        stack.events.settle(crashed); // deletes nothing
+        stack.events.expireVisibility(crashed.messages());
+        stack.events.drain(DRAIN);
+
+        assertExact(stack, jobId, 100);
+        assertThat(deliveries()).as("the redelivered batch sent nothing twice: it was recorded").hasSize(100);
+    }
+
+    @Test
+    void aWorkerThatDiesBetweenSendAndRecordResendsWithTheSameKey(Backend backend) {
+        // A sender seam that "kills" the worker right after the 30th email reached the provider.
+        AtomicInteger sends = new AtomicInteger();
+        EmailSender real = HttpProviderSender.create(URI.create("http://127.0.0.1:" + provider.port() + "/send"), "", Duration.ofSeconds(5));
+        EmailSender diesOnce = email -> {
+            var result = real.send(email);
+            if (sends.incrementAndGet() == 30) {
+                throw new IllegalStateException("worker killed between send and record");
+            }
+            return result;
+        };
+        TestStack stack = new TestStack(backend, env(), diesOnce, UnaryOperator.identity());
+        String jobId = stack.postJson(batch(addresses(60, "example.org"))).body().path("jobId").asText();
+
+        stack.events.drain(DRAIN);
+
+        assertExact(stack, jobId, 60);
+        List<LoggedRequest> calls = deliveries();
+        assertThat(calls.size()).as("the died chunk was sent again").isGreaterThan(60);
+        assertOneKeyPerRecipient(calls);
+    }
+
+    @Test
+    void aMessageThatNeverSucceedsEndsInTheDeadLetterQueue(Backend backend) {
+        TestStack stack = stack(backend);
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(503)));
+        String jobId = stack.postJson(batch(List.of("a@example.com"))).body().path("jobId").asText();
+        int maxReceiveCount = Integer.parseInt(String.valueOf(
+                stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
+
+        stack.events.drain(DRAIN);
+
+        assertThat(stack.dlqDepth()).isEqualTo(1);
+        assertThat(deliveries()).as("one attempt per receive").hasSize(maxReceiveCount);
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("IN_PROGRESS");
+        assertThat(status.path("pending").asInt()).isEqualTo(1);
+        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=PENDING").body().path("items").get(0);
+        assertThat(record.path("attempts").asInt()).isEqualTo(maxReceiveCount);
+        assertThat(record.path("error").asText()).contains("503");
+    }
+
+    /** sent + failed + pending = total, all sent, and the records agree with the counters. */
+    private static void assertExact(TestStack stack, String jobId, int total) {
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("total").asInt()).isEqualTo(total);
+        assertThat(status.path("sent").asInt()).isEqualTo(total);
+        assertThat(status.path("failed").asInt()).isZero();
+        assertThat(status.path("pending").asInt()).isZero();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(allRecipients(stack, jobId, "SENT", 1000)).hasSize(total);
+    }
+
+    /** However often an address reached the provider, it always carried one and the same key. */
+    private static void assertOneKeyPerRecipient(List<LoggedRequest> calls) {
+        Map<String, Set<String>> keysByAddress = new HashMap<>();
+        for (LoggedRequest call : calls) {
+            keysByAddress.computeIfAbsent(to(call), k -> new HashSet<>()).add(call.getHeader("Idempotency-Key"));
+        }
+        assertThat(keysByAddress.values()).allSatisfy(keys -> assertThat(keys).hasSize(1));
+        assertThat(calls.stream().map(c -> c.getHeader("Idempotency-Key")).distinct().count()).isEqualTo(keysByAddress.size());
+    }
+
+    private static JsonNode find(JsonNode items, String email) {
+        for (JsonNode item : items) {
+            if (item.path("email").asText().equals(email)) {
+                return item;
+            }
+        }
+        throw new AssertionError(email + " not listed in " + items);
+    }
+
+    private static JsonNode readJson(String s) {
+        try {
+            return Json.MAPPER.readTree(s);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
