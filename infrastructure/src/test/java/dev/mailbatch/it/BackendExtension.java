@@ -1,7 +1,8 @@
 package dev.mailbatch.it;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -16,8 +17,21 @@ import org.testcontainers.utility.DockerImageName;
  * ({@code moto}, the default, or {@code localstack}). LocalStack needs Docker; without it the
  * tests are skipped, and reported as skipped.
  */
-public final class BackendExtension implements BeforeAllCallback, ParameterResolver {
+public final class BackendExtension implements ExecutionCondition, BeforeAllCallback, ParameterResolver {
     static final String LOCALSTACK_IMAGE = "localstack/localstack:4.9";
+
+    /** Without Docker the LocalStack run is disabled, so each test shows as skipped, with the reason. */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        if (backendName().equals("localstack") && !DockerClientFactory.instance().isDockerAvailable()) {
+            return ConditionEvaluationResult.disabled("LocalStack backend: no Docker engine answers here");
+        }
+        return ConditionEvaluationResult.enabled("backend " + backendName());
+    }
+
+    private static String backendName() {
+        return System.getProperty("mailbatch.it.backend", "moto");
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -35,11 +49,7 @@ public final class BackendExtension implements BeforeAllCallback, ParameterResol
     }
 
     static Backend backend(ExtensionContext context) {
-        String name = System.getProperty("mailbatch.it.backend", "moto");
-        if (name.equals("localstack")) {
-            Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
-                    "LocalStack backend: no Docker engine answers here, so these ITs are skipped");
-        }
+        String name = backendName();
         ExtensionContext.Store store = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL);
         Started started = store.getOrComputeIfAbsent("mailbatch-backend-" + name, key -> start(name), Started.class);
         return started.backend();

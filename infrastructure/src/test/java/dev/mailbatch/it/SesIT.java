@@ -1,0 +1,81 @@
+package dev.mailbatch.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.api.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** SENDER=ses: the worker sends through the emulator's SES v2 API. */
+@ExtendWith(BackendExtension.class)
+class SesIT {
+
+    private static Map<String, String> env(String from) {
+        return Map.of("SENDER", "ses", "PROVIDER_URL", "", "DEFAULT_FROM", from, "RETRY_BASE_SECONDS", "0");
+    }
+
+    /** Worker configured from the template's environment with SENDER=ses, its SES client on the emulator. */
+    private static TestStack sesStack(Backend backend, String from) {
+        return new TestStack(backend, env(from), new dev.mailbatch.mail.SesSender(backend.ses()), java.util.function.UnaryOperator.identity());
+    }
+
+    @Test
+    void sendsThroughSesFromAVerifiedIdentity(Backend backend) throws Exception {
+        String from = "verified-" + System.nanoTime() + "@mailbatch.example";
+        backend.ses().createEmailIdentity(r -> r.emailIdentity(from));
+        TestStack stack = sesStack(backend, from);
+        List<String> to = List.of("x1@example.com", "x2@example.com", "x3@example.com");
+        String jobId = stack.postJson(Map.of("emails", to, "subject", "SES subject", "text", "ses body")).body().path("jobId").asText();
+
+        stack.events.drain(Duration.ofSeconds(60));
+
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("sent").asInt()).isEqualTo(3);
+        JsonNode items = stack.get("/emails/" + jobId + "/recipients").body().path("items");
+        assertThat(items.findValuesAsText("providerMessageId")).hasSize(3).allSatisfy(id -> assertThat(id).isNotBlank());
+        assumeTrue(backend.isMoto(), "reading what SES accepted uses moto's own API");
+        List<String> accepted = new ArrayList<>();
+        for (JsonNode message : motoData(backend).path("ses").path("Message")) {
+            if (message.path("source").asText().equals(from)) {
+                accepted.add(message.path("destinations").path("ToAddresses").get(0).asText());
+                assertThat(message.path("subject").asText()).isEqualTo("SES subject");
+            }
+        }
+        assertThat(accepted).containsExactlyInAnyOrderElementsOf(to);
+    }
+
+    @Test
+    void anUnverifiedSenderIsAPermanentFailureNotRetried(Backend backend) {
+        assumeTrue(backend.isMoto(), "moto enforces sender verification; LocalStack does not by default");
+        TestStack stack = sesStack(backend, "unverified-" + System.nanoTime() + "@mailbatch.example");
+        String jobId = stack.postJson(Map.of("emails", List.of("y1@example.com", "y2@example.com"), "subject", "s", "text", "t"))
+                .body().path("jobId").asText();
+
+        int invocations = stack.events.drain(Duration.ofSeconds(60));
+
+        assertThat(invocations).as("no retry of a permanent failure").isEqualTo(1);
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("FAILED");
+        assertThat(status.path("failed").asInt()).isEqualTo(2);
+        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items");
+        assertThat(failed.findValuesAsText("error")).allSatisfy(e -> assertThat(e).contains("MessageRejected"));
+    }
+
+    private static JsonNode motoData(Backend backend) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(backend.endpoint() + "/moto-api/data.json")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return Json.MAPPER.readTree(response.body());
+    }
+}
