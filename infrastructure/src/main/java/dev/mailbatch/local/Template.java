@@ -65,6 +65,11 @@ public final class Template {
         return parameters.get(name);
     }
 
+    /** A top-level section (Outputs, Conditions...), unresolved. */
+    public Map<String, Object> section(String name) {
+        return map(root.get(name));
+    }
+
     public Map<String, Object> resources() {
         return map(root.get("Resources"));
     }

@@ -1,0 +1,51 @@
+package dev.mailbatch.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class EmailAddressTest {
+
+    @ParameterizedTest
+    @CsvSource({
+            "a@example.com, a@example.com",
+            "First.Last+tag@Example.COM, First.Last+tag@example.com",
+            "o'brien@example.ie, o'brien@example.ie",
+            "\"john doe\"@example.com, \"john doe\"@example.com",
+            "x@bücher.example, x@xn--bcher-kva.example",
+            "user@sub-domain.example.co.uk, user@sub-domain.example.co.uk",
+            "!#$%&'*+-/=?^_`{|}~@example.org, !#$%&'*+-/=?^_`{|}~@example.org",
+    })
+    void acceptsAndNormalises(String raw, String expected) {
+        EmailAddress.Result result = EmailAddress.parse(raw);
+        assertThat(result.error()).isNull();
+        assertThat(result.value().address()).isEqualTo(expected);
+        assertThat(result.value().key()).isEqualTo(expected.toLowerCase());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "plain", "@example.com", "a@", "a@@example.com", "a..b@example.com", ".a@example.com",
+            "a.@example.com", "a b@example.com", "a@localhost", "a@-example.com", "a@example-.com", "a@exa_mple.com",
+            "a@example..com", "a@example.com.", "a@[192.0.2.1]", "a@1.2.3.4", "ü@example.com", "a\r\n@example.com",
+            "a@example.com\r\nBcc: b@example.com", "\"unterminated@example.com", "a(comment)@example.com"})
+    void rejects(String raw) {
+        EmailAddress.Result result = EmailAddress.parse(raw);
+        assertThat(result.isValid()).as(raw).isFalse();
+        assertThat(result.error()).isNotBlank();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {65, 200})
+    void rejectsLongLocalParts(int length) {
+        assertThat(EmailAddress.parse("a".repeat(length) + "@example.com").isValid()).isFalse();
+    }
+
+    @org.junit.jupiter.api.Test
+    void rejectsAddressesOver254Octets() {
+        String domain = ("d".repeat(60) + ".").repeat(4) + "com"; // 247 chars
+        assertThat(EmailAddress.parse("a@" + domain).isValid()).isTrue();
+        assertThat(EmailAddress.parse("abcdefghij@" + domain).isValid()).isFalse();
+    }
+}
