@@ -28,7 +28,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -233,19 +236,29 @@ class PipelineIT {
     @Test
     void aMessageDeliveredTwiceAtOnceCountsOnce(Backend backend) throws Exception {
         TestStack stack = stack(backend);
+        // Slow sends, so that both deliveries have read "not done yet" before either records.
+        provider.stubFor(post(urlEqualTo("/send")).atPriority(5)
+                .willReturn(aResponse().withStatus(200).withFixedDelay(150).withBody("{\"id\":\"slow\"}")));
         String jobId = stack.postJson(batch(addresses(150, "example.org"))).body().path("jobId").asText();
 
         List<Message> messages = stack.events.receive(Duration.ofSeconds(1));
-        assertThat(messages).isNotEmpty();
+        assertThat(messages).hasSize(3);
         // Two workers get the same messages and run at the same time.
-        var first = CompletableFuture.supplyAsync(() -> stack.events.invoke(messages));
-        var second = CompletableFuture.supplyAsync(() -> stack.events.invoke(messages));
-        stack.events.settle(first.get());
-        stack.events.settle(second.get());
+        ExecutorService workers = Executors.newFixedThreadPool(2);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            Future<SqsEventSource.Batch> first = workers.submit(() -> { start.await(); return stack.events.invoke(messages); });
+            Future<SqsEventSource.Batch> second = workers.submit(() -> { start.await(); return stack.events.invoke(messages); });
+            start.countDown();
+            stack.events.settle(first.get());
+            stack.events.settle(second.get());
+        } finally {
+            workers.shutdownNow();
+        }
         stack.events.drain(DRAIN);
 
         assertExact(stack, jobId, 150);
-        assertThat(deliveries().size()).as("duplicates reach the provider only with the same key").isGreaterThanOrEqualTo(150);
+        assertThat(deliveries().size()).as("both deliveries really sent: the race happened").isEqualTo(300);
         assertOneKeyPerRecipient(deliveries());
     }
 
