@@ -48,9 +48,6 @@ public final class SqsEventSource {
 
     /** The messages of one invocation, and which of them failed. */
     public record Batch(List<Message> messages, Set<String> failedIds, boolean crashed) {
-        public int succeeded() {
-            return messages.size() - failedIds.size();
-        }
     }
 
     /** Receives up to BatchSize messages (empty if none arrives within {@code wait}). */

@@ -42,10 +42,8 @@ final class TestStack {
     final StackResources resources;
     final DynamoDbClient dynamo;
     final SqsClient sqs;
-    final Config workerConfig;
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
-    final SendEmailsHandler worker;
     final SqsEventSource events;
 
     /**
@@ -64,8 +62,7 @@ final class TestStack {
                 Map.<QueueAttributeName, String>of());
         this.submit = new SubmitBatchHandler(config("SubmitBatchFunction", env), dynamo, sqs, Clock.systemUTC());
         this.status = new JobStatusHandler(config("JobStatusFunction", env), dynamo, Clock.systemUTC());
-        this.workerConfig = config("SendEmailsFunction", env);
-        this.worker = new SendEmailsHandler(workerConfig, dynamo, sqs, sender);
+        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
         this.events = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize,
