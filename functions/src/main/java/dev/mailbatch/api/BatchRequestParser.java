@@ -69,7 +69,7 @@ public final class BatchRequestParser {
         String text = string(root, "text", errors);
         String html = string(root, "html", errors);
         String from = from(root, errors);
-        if (subject == null && !errors.stream().anyMatch(e -> e.field().equals("subject"))) {
+        if (subject == null && errors.stream().noneMatch(e -> e.field().equals("subject"))) {
             errors.add(new FieldError("subject", "is required"));
         } else if (subject != null) {
             if (subject.isBlank()) {

@@ -49,7 +49,7 @@ public final class JobRepository {
     public static final String STATUS_INDEX = "byStatus";
     private static final String JOB_SK = "JOB";
     private static final String RECIPIENT_PREFIX = "R#";
-    private static final int MAX_TRANSACTION_TRIES = 5;
+    private static final int MAX_TRIES = 5;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -137,7 +137,7 @@ public final class JobRepository {
                 }
                 request = response.unprocessedKeys();
                 if (!request.isEmpty()) {
-                    if (++tries > MAX_TRANSACTION_TRIES) {
+                    if (++tries > MAX_TRIES) {
                         throw new StoreException("DynamoDB left keys unprocessed for job " + jobId, null);
                     }
                     backoff(tries);
@@ -187,7 +187,7 @@ public final class JobRepository {
                         retry.add(pending.get(i)); // done elsewhere: drop; anything else: try again
                     }
                 }
-                if (retry.size() == pending.size() && tries >= MAX_TRANSACTION_TRIES) {
+                if (retry.size() == pending.size() && tries >= MAX_TRIES) {
                     throw new StoreException("could not record outcomes for job " + jobId + " (" + reasonCodes(reasons) + ")", e);
                 }
                 if (retry.size() == pending.size()) {

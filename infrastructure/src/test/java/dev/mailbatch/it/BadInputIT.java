@@ -99,14 +99,9 @@ class BadInputIT {
                 Map.of("content-type", "application/json"), "{}".getBytes(StandardCharsets.UTF_8), false);
         event.setIsBase64Encoded(true);
         event.setBody("%%% not base64 %%%");
-        var handler = new dev.mailbatch.api.SubmitBatchHandler(
-                dev.mailbatch.config.Config.from(Map.of("TABLE_NAME", stack.resources.table(), "QUEUE_URL", stack.resources.queueUrl(),
-                        "PROVIDER_URL", "http://127.0.0.1:9/x", "DEFAULT_FROM", "news@mailbatch.example")::get),
-                stack.dynamo, stack.sqs, java.time.Clock.systemUTC());
-        JsonNode json = dev.mailbatch.local.LambdaEvents.toJson(handler.handleRequest(event,
-                new dev.mailbatch.local.LocalContext("SubmitBatch", 29, TestStack.LOG)));
-        assertThat(json.path("statusCode").asInt()).isEqualTo(400);
-        assertThat(json.path("body").asText()).contains("\"field\":\"body\"").contains("base64");
+        TestStack.Response response = stack.submit(event);
+        assertError(response, 400, "INVALID_REQUEST", "body");
+        assertThat(response.body().path("error").path("details").findValuesAsText("message")).anyMatch(m -> m.contains("base64"));
         assertNothingStored();
     }
 

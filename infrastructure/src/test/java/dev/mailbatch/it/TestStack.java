@@ -95,7 +95,11 @@ final class TestStack {
     }
 
     Response post(Map<String, String> headers, byte[] body, boolean base64) {
-        var event = LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers, body, base64);
+        return submit(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers, body, base64));
+    }
+
+    /** Hands an event, as a test shaped it, to the stack's SubmitBatch handler. */
+    Response submit(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
         return read(submit.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
     }
 
