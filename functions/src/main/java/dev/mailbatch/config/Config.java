@@ -3,6 +3,7 @@ package dev.mailbatch.config;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -32,6 +33,12 @@ public record Config(
 
     /** Which EmailSender the worker uses. */
     public enum SenderKind { HTTP, SES }
+
+    /** Every environment variable {@link #from} reads. */
+    public static final List<String> VARIABLES = List.of("TABLE_NAME", "QUEUE_URL", "MAX_RECIPIENTS", "CHUNK_SIZE",
+            "MAX_CONTENT_BYTES", "MAX_BODY_BYTES", "DEFAULT_FROM", "ALLOWED_FROM", "SENDER", "PROVIDER_URL",
+            "PROVIDER_TOKEN", "PROVIDER_TIMEOUT_MS", "SEND_CONCURRENCY", "RETENTION_DAYS", "RETRY_BASE_SECONDS",
+            "RETRY_MAX_SECONDS");
 
     /** DynamoDB's TransactWriteItems takes 100 actions: a chunk's recipients plus the job. */
     public static final int MAX_CHUNK_SIZE = 99;

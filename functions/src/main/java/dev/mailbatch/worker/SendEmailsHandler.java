@@ -104,7 +104,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
             // Nothing of this attempt was counted; the message comes back after the back-off.
             delayRetry(record, null, log);
             log.log("chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
-                    + record.getMessageId() + " error=" + e.getClass().getSimpleName() + ": " + e.getMessage(), LogLevel.WARN);
+                    + record.getMessageId() + " error=" + describe(e), LogLevel.WARN);
             return false;
         }
     }
@@ -118,8 +118,17 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                     .visibilityTimeout((int) delay.toSeconds()));
         } catch (SdkException e) {
             // The message still comes back, after the queue's visibility timeout instead.
-            log.log("could not set retry delay messageId=" + record.getMessageId() + ": " + e.getClass().getSimpleName(), LogLevel.WARN);
+            log.log("could not set retry delay messageId=" + record.getMessageId() + ": " + describe(e), LogLevel.WARN);
         }
+    }
+
+    /** The exception and its causes, one after the other: what went wrong, down to the SDK's reason. */
+    static String describe(Throwable e) {
+        StringBuilder s = new StringBuilder();
+        for (Throwable t = e; t != null && s.length() < 1000; t = t.getCause() == t ? null : t.getCause()) {
+            s.append(s.isEmpty() ? "" : " <- ").append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+        }
+        return s.toString();
     }
 
     private static int parseInt(String value) {

@@ -26,6 +26,17 @@ class ConfigTest {
     }
 
     @Test
+    void variablesListsExactlyWhatIsRead() {
+        Map<String, String> env = minimal();
+        java.util.Set<String> read = new java.util.TreeSet<>();
+        Config.from(name -> {
+            read.add(name);
+            return env.get(name);
+        });
+        assertThat(read).containsExactlyInAnyOrderElementsOf(Config.VARIABLES);
+    }
+
+    @Test
     void readsListsAndLowerCasesAllowedSenders() {
         Map<String, String> env = minimal();
         env.put("ALLOWED_FROM", " A@Example.com , b@example.com,, ");

@@ -9,11 +9,15 @@ import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSer
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.api.Json;
 import java.io.ByteArrayOutputStream;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -35,10 +39,30 @@ public final class LambdaEvents {
     /** An HTTP API payload format 2.0 event. Header names are lower-cased, as API Gateway does. */
     public static APIGatewayV2HTTPEvent http(String method, String routePath, String rawPath, Map<String, String> pathParameters,
                                              Map<String, String> query, Map<String, String> headers, byte[] body, boolean base64) {
+        Map<String, List<String>> multi = new LinkedHashMap<>();
+        headers.forEach((k, v) -> multi.put(k, List.of(v)));
+        return http(method, routePath, rawPath, pathParameters, rawQuery(query), multi, body, base64);
+    }
+
+    /**
+     * An HTTP API payload format 2.0 event from a request as it arrived: the raw query string
+     * (parameters repeated in it are joined with commas), headers with all their values (joined
+     * with commas, names lower-cased), cookies moved from the Cookie header to {@code cookies}.
+     */
+    public static APIGatewayV2HTTPEvent http(String method, String routePath, String rawPath, Map<String, String> pathParameters,
+                                             String rawQuery, Map<String, List<String>> headers, byte[] body, boolean base64) {
         Instant now = Instant.now();
         String routeKey = method + " " + routePath;
         Map<String, Object> lowerHeaders = new LinkedHashMap<>();
-        headers.forEach((k, v) -> lowerHeaders.put(k.toLowerCase(java.util.Locale.ROOT), v));
+        List<String> cookies = new ArrayList<>();
+        headers.forEach((k, values) -> {
+            String name = k.toLowerCase(Locale.ROOT);
+            if (name.equals("cookie")) {
+                values.forEach(v -> Arrays.stream(v.split(";")).map(String::trim).filter(c -> !c.isEmpty()).forEach(cookies::add));
+            } else {
+                lowerHeaders.merge(name, String.join(",", values), (a, b) -> a + "," + b);
+            }
+        });
         Map<String, Object> http = new LinkedHashMap<>();
         http.put("method", method);
         http.put("path", rawPath);
@@ -60,8 +84,12 @@ public final class LambdaEvents {
         event.put("version", "2.0");
         event.put("routeKey", routeKey);
         event.put("rawPath", rawPath);
-        event.put("rawQueryString", rawQuery(query));
+        event.put("rawQueryString", rawQuery == null ? "" : rawQuery);
+        if (!cookies.isEmpty()) {
+            event.put("cookies", cookies);
+        }
         event.put("headers", lowerHeaders);
+        Map<String, String> query = queryParameters(rawQuery);
         if (!query.isEmpty()) {
             event.put("queryStringParameters", query);
         }
@@ -74,6 +102,24 @@ public final class LambdaEvents {
         }
         event.put("isBase64Encoded", base64);
         return HTTP_EVENT.fromJson(Json.write(event));
+    }
+
+    /** queryStringParameters as HTTP APIs build them: decoded, a repeated name's values joined with commas. */
+    static Map<String, String> queryParameters(String rawQuery) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return query;
+        }
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            String[] kv = pair.split("=", 2);
+            String name = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
+            String value = kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "";
+            query.merge(name, value, (a, b) -> a + "," + b);
+        }
+        return query;
     }
 
     /** An SQS event as the event source mapping delivers it. */

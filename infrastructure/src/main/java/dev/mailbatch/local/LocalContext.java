@@ -9,14 +9,28 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
-/** A Lambda Context for invoking a handler in-process; logs go to a stream, one line each. */
+/** A Lambda Context for invoking a handler in-process; each log call is one line to a {@link LogSink}. */
 public final class LocalContext implements Context {
+    /** Where a function's log lines go. */
+    @FunctionalInterface
+    public interface LogSink {
+        void log(String function, LogLevel level, String message);
+
+        static LogSink to(PrintStream out) {
+            return (function, level, message) -> out.println("[" + function + "] " + level + " " + message);
+        }
+    }
+
     private final String functionName;
     private final String requestId = UUID.randomUUID().toString();
     private final long deadline;
     private final LambdaLogger logger;
 
     public LocalContext(String functionName, int timeoutSeconds, PrintStream out) {
+        this(functionName, timeoutSeconds, LogSink.to(out));
+    }
+
+    public LocalContext(String functionName, int timeoutSeconds, LogSink sink) {
         this.functionName = functionName;
         this.deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
         this.logger = new LambdaLogger() {
@@ -32,7 +46,7 @@ public final class LocalContext implements Context {
 
             @Override
             public void log(String message, LogLevel level) {
-                out.println("[" + functionName + "] " + level + " " + message);
+                sink.log(functionName, level, message);
             }
         };
     }

@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
@@ -27,69 +29,107 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * means all succeeded; an item identifier that is null, empty or not in the batch fails the
  * whole batch; an exception (or a timeout) fails the whole batch, which comes back when its
  * visibility timeout ends. Redrive to the dead-letter queue is the queue's own (RedrivePolicy).
+ * Without {@code ReportBatchItemFailures} the response is ignored: a return is success for all.
  */
 public final class SqsEventSource {
     private final SqsClient sqs;
     private final String queueUrl;
     private final String queueArn;
     private final int batchSize;
+    private final Duration timeout;
+    private final boolean reportBatchItemFailures;
     private final RequestHandler<SQSEvent, SQSBatchResponse> handler;
     private final Supplier<Context> contexts;
 
-    public SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize,
-                          RequestHandler<SQSEvent, SQSBatchResponse> handler, Supplier<Context> contexts) {
+    /**
+     * @param timeout the function's Timeout: an invocation that runs longer fails its whole batch
+     * @param reportBatchItemFailures whether the mapping's FunctionResponseTypes has ReportBatchItemFailures
+     */
+    public SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize, Duration timeout,
+                          boolean reportBatchItemFailures, RequestHandler<SQSEvent, SQSBatchResponse> handler,
+                          Supplier<Context> contexts) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.queueArn = queueArn;
         this.batchSize = batchSize;
+        this.timeout = timeout;
+        this.reportBatchItemFailures = reportBatchItemFailures;
         this.handler = handler;
         this.contexts = contexts;
     }
 
-    /** The messages of one invocation, and which of them failed. */
-    public record Batch(List<Message> messages, Set<String> failedIds, boolean crashed) {
+    /**
+     * The messages of one invocation, and which of them failed.
+     *
+     * @param fault why the whole batch failed (the function threw or timed out), or null
+     */
+    public record Batch(List<Message> messages, Set<String> failedIds, String fault) {
+        public boolean crashed() {
+            return fault != null;
+        }
     }
 
     /** Receives up to BatchSize messages (empty if none arrives within {@code wait}). */
     public List<Message> receive(Duration wait) {
+        return receive(wait, Duration.ZERO);
+    }
+
+    /**
+     * Receives up to BatchSize messages: waits up to {@code wait} for the first; then, with a
+     * batching window, keeps gathering until the batch is full or the window ends; without one,
+     * takes what is there at once.
+     */
+    public List<Message> receive(Duration wait, Duration window) {
         List<Message> messages = new ArrayList<>();
-        long waitSeconds = wait.toSeconds();
+        Instant windowEnd = null;
         while (messages.size() < batchSize) {
             int max = Math.min(10, batchSize - messages.size());
-            long currentWait = messages.isEmpty() ? waitSeconds : 0;
+            long waitSeconds;
+            if (messages.isEmpty()) {
+                waitSeconds = wait.toSeconds();
+            } else {
+                windowEnd = windowEnd != null ? windowEnd : Instant.now().plus(window);
+                waitSeconds = Math.max(0, Duration.between(Instant.now(), windowEnd).toSeconds());
+            }
             List<Message> got = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(max)
-                    .waitTimeSeconds((int) currentWait)
+                    .waitTimeSeconds((int) waitSeconds)
                     .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
-            if (got.isEmpty()) {
+            messages.addAll(got);
+            boolean windowOpen = windowEnd != null && Instant.now().isBefore(windowEnd);
+            if (got.isEmpty() && (messages.isEmpty() || !windowOpen)) {
                 break;
             }
-            messages.addAll(got);
         }
         return messages;
     }
 
-    /** Invokes the handler once with these messages; nothing is deleted yet. */
+    /** Invokes the handler once with these messages, within the function's timeout; nothing is deleted yet. */
     public Batch invoke(List<Message> messages) {
         SQSEvent event = LambdaEvents.sqs(messages, queueArn);
         Set<String> all = new HashSet<>(messages.stream().map(Message::messageId).toList());
         SQSBatchResponse response;
         try {
-            response = handler.handleRequest(event, contexts.get());
-        } catch (RuntimeException | Error crash) {
-            return new Batch(messages, all, true);
+            response = Invocation.call(() -> handler.handleRequest(event, contexts.get()), timeout);
+        } catch (TimeoutException e) {
+            return new Batch(messages, all, "timed out after " + timeout.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            return new Batch(messages, all, "threw " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Batch(messages, all, "interrupted");
         }
         Set<String> failed = new HashSet<>();
-        if (response != null) {
+        if (response != null && reportBatchItemFailures) {
             JsonNode failures = LambdaEvents.toJson(response).path("batchItemFailures");
             for (JsonNode failure : failures) {
                 String id = failure.path("itemIdentifier").asText("");
                 if (id.isEmpty() || !all.contains(id)) {
-                    return new Batch(messages, all, false); // AWS fails the whole batch
+                    return new Batch(messages, all, null); // AWS fails the whole batch
                 }
                 failed.add(id);
             }
         }
-        return new Batch(messages, failed, false);
+        return new Batch(messages, failed, null);
     }
 
     /** Deletes the batch's succeeded messages; failed ones return when their visibility ends. */
@@ -108,7 +148,7 @@ public final class SqsEventSource {
     public Batch pollOnce(Duration wait) {
         List<Message> messages = receive(wait);
         if (messages.isEmpty()) {
-            return new Batch(List.of(), Set.of(), false);
+            return new Batch(List.of(), Set.of(), null);
         }
         Batch batch = invoke(messages);
         settle(batch);

@@ -1,5 +1,7 @@
 package dev.mailbatch.it;
 
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.MotoServer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;

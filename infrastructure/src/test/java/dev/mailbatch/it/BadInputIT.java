@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.api.Json;
+import dev.mailbatch.local.Backend;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -20,6 +20,7 @@ import dev.mailbatch.api.Json;
 import dev.mailbatch.local.SqsEventSource;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.HttpProviderSender;
+import dev.mailbatch.local.Backend;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

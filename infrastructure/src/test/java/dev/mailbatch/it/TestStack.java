@@ -8,6 +8,8 @@ import dev.mailbatch.api.JobStatusHandler;
 import dev.mailbatch.api.Json;
 import dev.mailbatch.api.SubmitBatchHandler;
 import dev.mailbatch.config.Config;
+import dev.mailbatch.local.ApiRoutes;
+import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
 import dev.mailbatch.local.LocalContext;
 import dev.mailbatch.local.SqsEventSource;
@@ -16,12 +18,11 @@ import dev.mailbatch.local.Template;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.worker.SendEmailsHandler;
 import java.io.PrintStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -45,6 +46,7 @@ final class TestStack {
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
     final SqsEventSource events;
+    private final ApiRoutes routes;
 
     /**
      * @param env environment variables to set over the template's (provider URL, retry base...)
@@ -65,8 +67,9 @@ final class TestStack {
         SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
-        this.events = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize,
-                wrapWorker.apply(worker), () -> new LocalContext("SendEmails", timeout, LOG));
+        this.events = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize, Duration.ofSeconds(timeout),
+                true, wrapWorker.apply(worker), () -> new LocalContext("SendEmails", timeout, LOG));
+        this.routes = ApiRoutes.from(template);
     }
 
     TestStack(Backend backend, Map<String, String> env) {
@@ -103,24 +106,15 @@ final class TestStack {
         return read(submit.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
     }
 
-    /** GET a path such as /emails/{id} or /emails/{id}/recipients?status=SENT, routed as the template's routes are. */
+    /** GET a path such as /emails/{id} or /emails/{id}/recipients?status=SENT, routed by the template's routes. */
     Response get(String pathAndQuery) {
         String[] parts = pathAndQuery.split("\\?", 2);
-        String path = parts[0];
-        Map<String, String> query = new LinkedHashMap<>();
-        if (parts.length > 1 && !parts[1].isEmpty()) {
-            for (String pair : parts[1].split("&")) {
-                String[] kv = pair.split("=", 2);
-                query.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
-            }
-        }
-        String[] segments = path.substring(1).split("/", -1);
-        if (segments.length < 2 || !segments[0].equals("emails") || segments.length > 3
-                || (segments.length == 3 && !segments[2].equals("recipients")) || segments[1].isEmpty()) {
+        var match = routes.match("GET", parts[0]);
+        if (match.isEmpty()) {
             return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found")); // API Gateway: no route
         }
-        String route = segments.length == 3 ? "/emails/{jobId}/recipients" : "/emails/{jobId}";
-        var event = LambdaEvents.http("GET", route, path, Map.of("jobId", segments[1]), query, Map.of(), null, false);
+        var event = LambdaEvents.http("GET", match.get().route().path(), parts[0], match.get().pathParameters(),
+                parts.length > 1 ? parts[1] : "", Map.of(), null, false);
         return read(status.handleRequest(event, new LocalContext("JobStatus", 29, LOG)));
     }
 

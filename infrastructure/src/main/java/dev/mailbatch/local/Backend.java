@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.local;
 
 import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;

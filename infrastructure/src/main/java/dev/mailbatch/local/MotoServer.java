@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.local;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -8,13 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * moto server as a child process on a free loopback port, from the project's virtualenv
- * (created by infrastructure/bin/ensure-venv when it is missing). Stopped with the JVM's tests.
+ * (created by infrastructure/bin/ensure-venv when it is missing), started through
+ * infrastructure/local/moto_server.py (moto's own server with its DynamoDB backend made safe
+ * under concurrent requests). {@link #close} stops it.
  */
-final class MotoServer implements AutoCloseable {
+public final class MotoServer implements AutoCloseable {
     private final Process process;
     private final URI endpoint;
 
@@ -23,8 +27,9 @@ final class MotoServer implements AutoCloseable {
         this.endpoint = endpoint;
     }
 
-    static MotoServer start(Path root, Path logFile) throws IOException, InterruptedException {
-        Path binary = root.resolve(".venv/bin/moto_server");
+    public static MotoServer start(Path root, Path logFile) throws IOException, InterruptedException {
+        Path python = root.resolve(".venv/bin/python");
+        Path launcher = root.resolve("infrastructure/local/moto_server.py");
         Process venv = new ProcessBuilder("bash", root.resolve("infrastructure/bin/ensure-venv").toString())
                 .inheritIO().start();
         if (!venv.waitFor(15, TimeUnit.MINUTES) || venv.exitValue() != 0) {
@@ -35,7 +40,12 @@ final class MotoServer implements AutoCloseable {
             port = socket.getLocalPort();
         }
         Files.createDirectories(logFile.getParent());
-        Process process = new ProcessBuilder(binary.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port))
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            command.add("/usr/bin/setsid"); // its own session: a terminal's Ctrl-C reaches the runner, which stops moto last
+        }
+        command.addAll(List.of(python.toString(), launcher.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port)));
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
         URI endpoint = URI.create("http://127.0.0.1:" + port);
         MotoServer server = new MotoServer(process, endpoint);
@@ -50,7 +60,11 @@ final class MotoServer implements AutoCloseable {
         return server;
     }
 
-    URI endpoint() {
+    public long pid() {
+        return process.pid();
+    }
+
+    public URI endpoint() {
         return endpoint;
     }
 

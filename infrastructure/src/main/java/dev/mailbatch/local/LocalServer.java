@@ -1,0 +1,182 @@
+package dev.mailbatch.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.mailbatch.api.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * The local runner's one HTTP port: the API routes (through {@link ApiGateway}), the outbox
+ * under {@code /_local/}, and the web page's static files for any other GET.
+ */
+public final class LocalServer implements AutoCloseable {
+    static final String PROVIDER_PATH = "/_local/provider/send";
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+    private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
+            "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json",
+            "svg", "image/svg+xml", "png", "image/png", "ico", "image/x-icon", "txt", "text/plain; charset=utf-8");
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Path webRoot;
+    private final Consumer<String> log;
+    private volatile ApiGateway api;
+    private volatile Outbox outbox;
+
+    /** Binds the port now (so its number is known before the handlers are built); serves after {@link #start}. */
+    public LocalServer(InetSocketAddress address, Path webRoot, Consumer<String> log) throws IOException {
+        this.server = HttpServer.create(address, 256);
+        this.webRoot = webRoot.toAbsolutePath().normalize();
+        this.log = log;
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** The provider URL the HTTP sender is pointed at by default. */
+    public String providerUrl() {
+        return "http://127.0.0.1:" + port() + PROVIDER_PATH;
+    }
+
+    public void start(ApiGateway api, Outbox outbox) {
+        this.api = api;
+        this.outbox = outbox;
+        server.start();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        long start = System.nanoTime();
+        String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
+        String path = exchange.getRequestURI().getRawPath();
+        ApiGateway.Answer answer;
+        try {
+            if (path.startsWith("/_local/")) {
+                answer = withAnyOrigin(method.equals("OPTIONS") ? new ApiGateway.Answer(204, Map.of(
+                        "access-control-allow-methods", List.of("GET,POST,PUT,DELETE"),
+                        "access-control-allow-headers", List.of("content-type,idempotency-key")), new byte[0])
+                        : local(exchange, method, path));
+            } else if (api.handles(method, path) || !(method.equals("GET") || method.equals("HEAD"))) {
+                answer = api.serve(exchange);
+            } else {
+                answer = file(path);
+                if (answer == null) {
+                    answer = api.serve(exchange);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.accept(time() + " " + method + " " + path + " failed in the local runner: " + e);
+            answer = ApiGateway.Answer.json(500, "{\"message\":\"Internal Server Error\"}");
+        }
+        write(exchange, method, answer);
+        boolean quiet = path.equals(PROVIDER_PATH) || (!path.startsWith("/emails") && answer.status() < 400);
+        if (!quiet) {
+            String query = exchange.getRequestURI().getRawQuery();
+            log.accept(time() + " " + method + " " + path + (query == null ? "" : "?" + query) + " -> " + answer.status()
+                    + " (" + (System.nanoTime() - start) / 1_000_000 + " ms)");
+        }
+    }
+
+    private ApiGateway.Answer local(HttpExchange exchange, String method, String path) throws IOException {
+        try {
+            switch (method + " " + path) {
+                case "POST " + PROVIDER_PATH -> {
+                    byte[] body = ApiGateway.readAtMost(exchange.getRequestBody(), ApiGateway.MAX_PAYLOAD);
+                    Outbox.Reply reply = outbox.deliver(exchange.getRequestHeaders().getFirst("Idempotency-Key"), body == null ? new byte[0] : body);
+                    return ApiGateway.Answer.json(reply.status(), reply.json());
+                }
+                case "GET /_local/outbox" -> {
+                    String limit = LambdaEvents.queryParameters(exchange.getRequestURI().getRawQuery()).getOrDefault("limit", "50");
+                    int n = limit.matches("\\d{1,4}") ? Math.min(Integer.parseInt(limit), 1000) : -1;
+                    if (n < 0) {
+                        return ApiGateway.Answer.json(400, "{\"error\":\"limit: must be 0..1000\"}");
+                    }
+                    return ApiGateway.Answer.json(200, outbox.list(n).toString());
+                }
+                case "DELETE /_local/outbox" -> {
+                    outbox.clear();
+                    return new ApiGateway.Answer(204, Map.of(), new byte[0]);
+                }
+                case "GET /_local/sink" -> {
+                    return ApiGateway.Answer.json(200, outbox.sink().toJson().toString());
+                }
+                case "PUT /_local/sink" -> {
+                    JsonNode change = Json.MAPPER.readTree(exchange.getRequestBody());
+                    if (change == null || !change.isObject()) {
+                        return ApiGateway.Answer.json(400, "{\"error\":\"body must be a JSON object\"}");
+                    }
+                    Outbox.Sink sink = outbox.update(change);
+                    log.accept(time() + " outbox sink now " + sink.toJson());
+                    return ApiGateway.Answer.json(200, sink.toJson().toString());
+                }
+                default -> {
+                    return ApiGateway.Answer.json(404, "{\"error\":\"no such local endpoint\"}");
+                }
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ApiGateway.Answer.json(400, "{\"error\":\"body is not JSON\"}");
+        } catch (IllegalArgumentException e) {
+            return ApiGateway.Answer.json(400, Json.MAPPER.createObjectNode().put("error", e.getMessage()).toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ApiGateway.Answer.json(503, "{\"error\":\"stopping\"}");
+        }
+    }
+
+    /** The outbox is a local tool: any page may call it (a page served elsewhere, pointed at this API). */
+    private static ApiGateway.Answer withAnyOrigin(ApiGateway.Answer answer) {
+        Map<String, List<String>> headers = new java.util.LinkedHashMap<>(answer.headers());
+        headers.put("access-control-allow-origin", List.of("*"));
+        return new ApiGateway.Answer(answer.status(), headers, answer.body());
+    }
+
+    /** A static file of the web page, or null when there is none at this path. */
+    private ApiGateway.Answer file(String path) throws IOException {
+        String relative = path.equals("/") ? "index.html" : path.substring(1);
+        Path file = webRoot.resolve(relative).normalize();
+        if (!file.startsWith(webRoot) || !Files.isRegularFile(file)) {
+            return null;
+        }
+        String name = file.getFileName().toString();
+        String type = TYPES.getOrDefault(name.substring(name.lastIndexOf('.') + 1), "application/octet-stream");
+        return new ApiGateway.Answer(200, Map.of("content-type", List.of(type), "cache-control", List.of("no-cache")),
+                Files.readAllBytes(file));
+    }
+
+    private static void write(HttpExchange exchange, String method, ApiGateway.Answer answer) throws IOException {
+        answer.headers().forEach((name, values) -> values.forEach(v -> exchange.getResponseHeaders().add(name, v)));
+        boolean noBody = method.equals("HEAD") || answer.status() == 204 || answer.status() == 304;
+        exchange.sendResponseHeaders(answer.status(), noBody ? -1 : (answer.body().length == 0 ? -1 : answer.body().length));
+        if (!noBody && answer.body().length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(answer.body());
+            }
+        }
+        exchange.close();
+    }
+
+    private static String time() {
+        return LocalTime.now().format(CLOCK);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.mailbatch.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mailbatch.api.Json;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * The local email provider: the HTTP sender posts each email here. It keeps every email it
+ * accepts with its Idempotency-Key; a second delivery with a key it has seen is acknowledged
+ * with the first one's id and counted as a duplicate delivery, not as a new email (what real
+ * providers do). The sink settings make it slow or failing, to watch retries happen.
+ */
+public final class Outbox {
+    /** How the provider behaves: latency before each answer, and a share of calls that fail. */
+    public record Sink(int latencyMs, double failureRate, int failureStatus) {
+        public Sink {
+            if (latencyMs < 0 || latencyMs > 60_000) {
+                throw new IllegalArgumentException("latencyMs: must be 0..60000");
+            }
+            if (!(failureRate >= 0 && failureRate <= 1)) {
+                throw new IllegalArgumentException("failureRate: must be 0..1");
+            }
+            if (failureStatus < 400 || failureStatus > 599) {
+                throw new IllegalArgumentException("failureStatus: must be 400..599");
+            }
+        }
+
+        /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS (defaults 0, 0, 503). */
+        public static Sink fromEnvironment(Function<String, String> env) {
+            return new Sink(Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
+                    Double.parseDouble(orDefault(env.apply("OUTBOX_FAILURE_RATE"), "0")),
+                    Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")));
+        }
+
+        private static String orDefault(String v, String fallback) {
+            return v == null || v.isBlank() ? fallback : v.trim();
+        }
+
+        ObjectNode toJson() {
+            return Json.MAPPER.createObjectNode().put("latencyMs", latencyMs).put("failureRate", failureRate)
+                    .put("failureStatus", failureStatus);
+        }
+    }
+
+    /** One email the provider accepted. */
+    record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {
+    }
+
+    /** A reply to one HTTP call on the outbox. */
+    public record Reply(int status, String json) {
+    }
+
+    private final Map<String, Email> byKey = new LinkedHashMap<>();
+    private final List<Email> emails = new ArrayList<>();
+    private volatile Sink sink;
+    private long deliveries;
+    private long duplicates;
+    private long injectedFailures;
+
+    public Outbox(Sink sink) {
+        this.sink = sink;
+    }
+
+    public Sink sink() {
+        return sink;
+    }
+
+    /** POST of one email, as the HTTP sender sends it. */
+    public Reply deliver(String idempotencyKey, byte[] body) throws InterruptedException {
+        Sink now = sink;
+        if (now.latencyMs() > 0) {
+            Thread.sleep(now.latencyMs());
+        }
+        JsonNode message;
+        try {
+            message = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            return new Reply(400, "{\"error\":\"body is not JSON\"}");
+        }
+        if (message == null || !message.path("to").isTextual() || !message.path("from").isTextual()) {
+            return new Reply(422, "{\"error\":\"from and to are required\"}");
+        }
+        if (now.failureRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.failureRate()) {
+            synchronized (this) {
+                injectedFailures++;
+            }
+            return new Reply(now.failureStatus(), "{\"error\":\"injected failure (PUT /_local/sink to change)\"}");
+        }
+        synchronized (this) {
+            deliveries++;
+            String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
+            Email seen = key == null ? null : byKey.get(key);
+            if (seen != null) {
+                duplicates++;
+                return new Reply(200, Json.MAPPER.createObjectNode().put("id", seen.id()).put("duplicate", true).toString());
+            }
+            Email email = new Email("local-" + (emails.size() + 1), key, message, Instant.now());
+            emails.add(email);
+            if (key != null) {
+                byKey.put(key, email);
+            }
+            return new Reply(200, Json.MAPPER.createObjectNode().put("id", email.id()).toString());
+        }
+    }
+
+    /** The counts, the sink, and the newest emails first (at most {@code limit}). */
+    public synchronized ObjectNode list(int limit) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("emails", emails.size());
+        out.put("deliveries", deliveries);
+        out.put("duplicateDeliveries", duplicates);
+        out.put("injectedFailures", injectedFailures);
+        out.set("sink", sink.toJson());
+        ArrayNode items = out.putArray("items");
+        for (int i = emails.size() - 1; i >= 0 && items.size() < limit; i--) {
+            Email e = emails.get(i);
+            ObjectNode item = items.addObject().put("id", e.id()).put("idempotencyKey", e.idempotencyKey())
+                    .put("acceptedAt", e.acceptedAt().toString());
+            e.message().fields().forEachRemaining(f -> item.set(f.getKey(), f.getValue()));
+        }
+        return out;
+    }
+
+    public synchronized void clear() {
+        emails.clear();
+        byKey.clear();
+        deliveries = 0;
+        duplicates = 0;
+        injectedFailures = 0;
+    }
+
+    /** Changes the sink; fields left out keep their values. */
+    public Sink update(JsonNode change) {
+        Sink current = sink;
+        Sink next = new Sink(
+                change.has("latencyMs") ? integer(change, "latencyMs") : current.latencyMs(),
+                change.has("failureRate") ? number(change, "failureRate") : current.failureRate(),
+                change.has("failureStatus") ? integer(change, "failureStatus") : current.failureStatus());
+        sink = next;
+        return next;
+    }
+
+    private static int integer(JsonNode node, String field) {
+        if (!node.path(field).canConvertToExactIntegral() || !node.path(field).canConvertToInt()) {
+            throw new IllegalArgumentException(field + ": must be a whole number");
+        }
+        return node.path(field).intValue();
+    }
+
+    private static double number(JsonNode node, String field) {
+        if (!node.path(field).isNumber()) {
+            throw new IllegalArgumentException(field + ": must be a number");
+        }
+        return node.path(field).doubleValue();
+    }
+}

@@ -1,0 +1,306 @@
+"use strict";
+// mailbatch's page: submit a batch, follow its progress by polling the status URL (honouring
+// Retry-After), list failed recipients, remember recent jobs, show the local outbox.
+
+const $ = (id) => document.getElementById(id);
+const RECENT_KEY = "mailbatch.recentJobs";
+const API_KEY = "mailbatch.apiBaseUrl";
+const FAILURES_PAGE = 10;
+
+function apiBase() {
+  const saved = localStorage.getItem(API_KEY);
+  const base = saved !== null ? saved : (window.MAILBATCH_CONFIG && window.MAILBATCH_CONFIG.apiBaseUrl) || "";
+  return base.replace(/\/+$/, "");
+}
+
+async function api(path, options) {
+  const response = await fetch(apiBase() + path, options);
+  let body = null;
+  const text = await response.text();
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = { message: text }; }
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+// ---- recipients: textarea and file upload ----
+
+function parseRecipients(text) {
+  return text.split(/[\n\r,;]+/).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+// A CSV's "email" (or "e-mail", "address") column when it has a header naming one; otherwise
+// every cell that looks like an address. A plain list (one per line) works the same way.
+function addressesFromFile(text) {
+  const rows = text.split(/\r?\n/).filter((r) => r.trim().length > 0)
+    .map((r) => r.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, "$1")));
+  if (rows.length === 0) return [];
+  const header = rows[0].map((c) => c.toLowerCase());
+  const column = header.findIndex((c) => c === "email" || c === "e-mail" || c === "address" || c === "email address");
+  if (column >= 0) return rows.slice(1).map((r) => r[column] || "").filter((c) => c.length > 0);
+  return rows.flat().filter((c) => c.includes("@"));
+}
+
+function updateCount() {
+  const n = parseRecipients($("emails").value).length;
+  $("emails-count").textContent = n + (n === 1 ? " recipient" : " recipients");
+}
+
+// ---- submit ----
+
+function clearErrors() {
+  document.querySelectorAll(".field-error, .form-error").forEach((e) => { e.textContent = ""; });
+}
+
+// Puts each error detail next to its field: "emails[3]" belongs to the recipients.
+function showErrors(error) {
+  const details = (error && error.details) || [];
+  const unplaced = [];
+  for (const d of details) {
+    const field = String(d.field || "").replace(/\[.*$/, "");
+    const target = document.querySelector('.field-error[data-field="' + field + '"]');
+    if (target) {
+      target.textContent += (target.textContent ? " " : "") + (d.field !== field ? d.field + ": " : "") + d.message;
+    } else {
+      unplaced.push((d.field ? d.field + ": " : "") + d.message);
+    }
+  }
+  $("form-error").textContent = [error && error.message, ...unplaced].filter(Boolean).join(" ");
+}
+
+async function submitBatch(event) {
+  event.preventDefault();
+  clearErrors();
+  const batch = { emails: parseRecipients($("emails").value), subject: $("subject").value };
+  for (const field of ["from", "text", "html"]) {
+    if ($(field).value.trim() !== "") batch[field] = $(field).value;
+  }
+  $("submit").disabled = true;
+  try {
+    const r = await api("/emails", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(batch) });
+    if (r.status === 202) {
+      remember({ jobId: r.body.jobId, subject: batch.subject, total: r.body.total, submittedAt: new Date().toISOString() });
+      openJob(r.body.jobId);
+    } else {
+      showErrors(r.body && r.body.error ? r.body.error : { message: "The API answered " + r.status + "." });
+    }
+  } catch (e) {
+    $("form-error").textContent = "Could not reach the API at " + (apiBase() || location.origin) + ": " + e.message;
+  } finally {
+    $("submit").disabled = false;
+  }
+}
+
+// ---- following a job ----
+
+let following = 0; // incremented to stop the previous job's polling
+let failureCursors = [null];
+let failurePage = 0;
+let shownFailed = -1;
+
+function openJob(jobId) {
+  const generation = ++following;
+  failureCursors = [null];
+  failurePage = 0;
+  shownFailed = -1;
+  $("job").hidden = false;
+  $("job-id").textContent = jobId;
+  $("job-error").textContent = "";
+  $("failures").hidden = true;
+  render({ state: "PENDING", total: 0, sent: 0, failed: 0, pending: 0 });
+  poll(jobId, generation);
+}
+
+async function poll(jobId, generation) {
+  if (generation !== following) return;
+  let delaySeconds = 5;
+  try {
+    const r = await api("/emails/" + encodeURIComponent(jobId));
+    if (generation !== following) return;
+    if (r.status === 200) {
+      $("job-error").textContent = "";
+      render(r.body);
+      updateRecent(jobId, r.body.state);
+      if (r.body.failed !== shownFailed) {
+        shownFailed = r.body.failed;
+        loadFailures(jobId);
+      }
+      const retryAfter = r.headers.get("retry-after");
+      if (retryAfter === null) return; // finished: the API stops asking to poll
+      delaySeconds = Math.max(1, Number(retryAfter) || 1);
+    } else if (r.status === 404) {
+      $("job-error").textContent = "No such job (it may have expired).";
+      return;
+    } else {
+      $("job-error").textContent = (r.body && r.body.error && r.body.error.message) || "The API answered " + r.status + "; trying again.";
+    }
+  } catch (e) {
+    $("job-error").textContent = "Could not reach the API (" + e.message + "); trying again.";
+  }
+  setTimeout(() => poll(jobId, generation), delaySeconds * 1000);
+}
+
+function render(job) {
+  const total = job.total || 0;
+  const pct = (n) => (total === 0 ? 0 : (100 * n) / total);
+  const done = total === 0 ? 0 : Math.floor(pct(job.sent + job.failed));
+  $("bar").querySelector(".sent").style.width = pct(job.sent) + "%";
+  $("bar").querySelector(".failed").style.width = pct(job.failed) + "%";
+  $("bar").setAttribute("aria-valuenow", String(done));
+  $("job-state").textContent = job.state;
+  $("job-state").className = "state " + job.state;
+  $("job-counts").textContent = "sent " + job.sent + " · failed " + job.failed + " · pending " + job.pending
+    + " of " + total + " (" + done + " %)";
+  const times = [];
+  if (job.createdAt) times.push("submitted " + new Date(job.createdAt).toLocaleString());
+  if (job.finishedAt) times.push("finished " + new Date(job.finishedAt).toLocaleString());
+  $("job-times").textContent = times.join(", ");
+}
+
+async function loadFailures(jobId) {
+  const cursor = failureCursors[failurePage];
+  const query = "?status=FAILED&limit=" + FAILURES_PAGE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+  const r = await api("/emails/" + encodeURIComponent(jobId) + "/recipients" + query);
+  if (r.status !== 200) return;
+  const rows = $("failures-rows");
+  rows.replaceChildren();
+  for (const item of r.body.items) {
+    const tr = document.createElement("tr");
+    for (const value of [item.email, item.error || "", String(item.attempts)]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      tr.appendChild(td);
+    }
+    rows.appendChild(tr);
+  }
+  $("failures").hidden = r.body.items.length === 0 && failurePage === 0;
+  failureCursors[failurePage + 1] = r.body.nextCursor;
+  $("failures-next").disabled = !r.body.nextCursor;
+  $("failures-prev").disabled = failurePage === 0;
+}
+
+function pageFailures(step) {
+  failurePage = Math.max(0, failurePage + step);
+  loadFailures($("job-id").textContent);
+}
+
+// ---- recent jobs (this browser's local storage) ----
+
+function recentJobs() {
+  try { return JSON.parse(localStorage.getItem(RECENT_KEY)) || []; } catch { return []; }
+}
+
+function remember(job) {
+  const jobs = [job, ...recentJobs().filter((j) => j.jobId !== job.jobId)].slice(0, 20);
+  localStorage.setItem(RECENT_KEY, JSON.stringify(jobs));
+  renderRecent();
+}
+
+function updateRecent(jobId, state) {
+  const jobs = recentJobs();
+  const job = jobs.find((j) => j.jobId === jobId);
+  if (job && job.state !== state) {
+    job.state = state;
+    localStorage.setItem(RECENT_KEY, JSON.stringify(jobs));
+    renderRecent();
+  }
+}
+
+function renderRecent() {
+  const list = $("recent-jobs");
+  list.replaceChildren();
+  const jobs = recentJobs();
+  $("recent-empty").hidden = jobs.length > 0;
+  for (const job of jobs) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = (job.subject || "(no subject)") + " — " + job.total + " recipients";
+    button.addEventListener("click", () => openJob(job.jobId));
+    li.appendChild(button);
+    li.appendChild(document.createTextNode(" " + new Date(job.submittedAt).toLocaleString() + (job.state ? " · " + job.state : "")));
+    list.appendChild(li);
+  }
+}
+
+// ---- the local outbox (only where the local runner serves it) ----
+
+async function refreshOutbox() {
+  try {
+    const r = await api("/_local/outbox?limit=20");
+    if (r.status !== 200) return false;
+    $("outbox").hidden = false;
+    const o = r.body;
+    $("outbox-counts").textContent = o.emails + " emails accepted · " + o.deliveries + " deliveries · "
+      + o.duplicateDeliveries + " duplicate deliveries (same Idempotency-Key) · " + o.injectedFailures + " injected failures";
+    const rows = $("outbox-rows");
+    rows.replaceChildren();
+    for (const item of o.items) {
+      const tr = document.createElement("tr");
+      for (const value of [item.to, item.subject, item.idempotencyKey || "", new Date(item.acceptedAt).toLocaleTimeString()]) {
+        const td = document.createElement("td");
+        td.textContent = value;
+        tr.appendChild(td);
+      }
+      rows.appendChild(tr);
+    }
+    if (document.activeElement === null || !$("sink-form").contains(document.activeElement)) {
+      $("sink-latency").value = o.sink.latencyMs;
+      $("sink-rate").value = o.sink.failureRate;
+      $("sink-status").value = o.sink.failureStatus;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function applySink(event) {
+  event.preventDefault();
+  $("sink-error").textContent = "";
+  const change = { latencyMs: Number($("sink-latency").value), failureRate: Number($("sink-rate").value),
+    failureStatus: Number($("sink-status").value) };
+  const r = await api("/_local/sink", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(change) });
+  if (r.status !== 200) {
+    $("sink-error").textContent = (r.body && r.body.error) || "The outbox answered " + r.status;
+  } else {
+    $("sink-form").dataset.applied = JSON.stringify(r.body);
+  }
+  refreshOutbox();
+}
+
+async function clearOutbox() {
+  await api("/_local/outbox", { method: "DELETE" });
+  refreshOutbox();
+}
+
+// ---- start ----
+
+function start() {
+  $("api-base").value = apiBase();
+  $("save-settings").addEventListener("click", () => {
+    localStorage.setItem(API_KEY, $("api-base").value.trim());
+    location.reload();
+  });
+  $("emails").addEventListener("input", updateCount);
+  $("emails-file").addEventListener("change", async () => {
+    const file = $("emails-file").files[0];
+    if (!file) return;
+    const addresses = addressesFromFile(await file.text());
+    const current = $("emails").value.trim();
+    $("emails").value = (current ? current + "\n" : "") + addresses.join("\n");
+    updateCount();
+  });
+  $("batch-form").addEventListener("submit", submitBatch);
+  $("failures-next").addEventListener("click", () => pageFailures(1));
+  $("failures-prev").addEventListener("click", () => pageFailures(-1));
+  $("sink-form").addEventListener("submit", applySink);
+  $("outbox-clear").addEventListener("click", clearOutbox);
+  renderRecent();
+  updateCount();
+  refreshOutbox().then((local) => {
+    if (local) setInterval(refreshOutbox, 2000);
+  });
+}
+
+start();
