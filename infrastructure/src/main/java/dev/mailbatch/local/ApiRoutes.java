@@ -53,13 +53,13 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
 
     public static ApiRoutes from(Template template) {
         List<Route> routes = new ArrayList<>();
-        Map<String, Object> globals = template.globals("Function");
+        Object globalTimeout = template.resolve(Template.map(template.section("Globals").get("Function")).get("Timeout"));
         template.resources().forEach((id, resource) -> {
             if (!"AWS::Serverless::Function".equals(Template.map(resource).get("Type"))) {
                 return;
             }
             Object own = template.property(id, "Timeout");
-            Object timeout = own != null ? own : globals.getOrDefault("Timeout", 3);
+            Object timeout = own != null ? own : globalTimeout != null ? globalTimeout : 3;
             Object events = Template.map(Template.map(resource).get("Properties")).get("Events"); // ApiId stays unresolved
             Template.map(events).forEach((name, event) -> {
                 Map<String, Object> e = Template.map(event);

@@ -290,7 +290,7 @@ public final class LocalRunner implements AutoCloseable {
         LocalRunner runner;
         try {
             runner = start(new Options(root, overrides, System::getenv, System.out));
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | IllegalArgumentException e) {
             System.err.println("mailbatch local: " + e.getMessage());
             System.exit(1);
             return;

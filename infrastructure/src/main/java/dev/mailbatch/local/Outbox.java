@@ -36,9 +36,13 @@ public final class Outbox {
 
         /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS (defaults 0, 0, 503). */
         public static Sink fromEnvironment(Function<String, String> env) {
-            return new Sink(Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
-                    Double.parseDouble(orDefault(env.apply("OUTBOX_FAILURE_RATE"), "0")),
-                    Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")));
+            try {
+                return new Sink(Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
+                        Double.parseDouble(orDefault(env.apply("OUTBOX_FAILURE_RATE"), "0")),
+                        Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS: " + e.getMessage());
+            }
         }
 
         private static String orDefault(String v, String fallback) {

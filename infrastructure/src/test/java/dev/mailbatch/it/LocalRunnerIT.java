@@ -1,0 +1,186 @@
+package dev.mailbatch.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.api.Json;
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.LocalRunner;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The local runner over real HTTP, against the emulator the ITs use (AWS_ENDPOINT_URL): what
+ * the README's curl examples and the web page rely on.
+ */
+@ExtendWith(BackendExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LocalRunnerIT {
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    private LocalRunner runner;
+    private URI base;
+
+    @BeforeAll
+    void start(Backend backend) throws Exception {
+        Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
+        Map<String, String> env = Map.of("AWS_ENDPOINT_URL", backend.endpoint().toString(), "PORT", "0",
+                "STACK_NAME", "runner-" + UUID.randomUUID().toString().substring(0, 8), "RETRY_BASE_SECONDS", "1");
+        runner = LocalRunner.start(new LocalRunner.Options(root, Map.of("WorkerMaxConcurrency", "3"), env::get,
+                new PrintStream(console, true, StandardCharsets.UTF_8)));
+        base = runner.baseUrl();
+    }
+
+    @AfterAll
+    void stop() {
+        if (runner != null) {
+            runner.close();
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder at(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return Json.MAPPER.readTree(response.body());
+    }
+
+    private HttpResponse<String> postJson(String body) throws Exception {
+        return send(at("/emails").header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private JsonNode waitUntilFinished(String location) throws Exception {
+        Instant end = Instant.now().plus(DEADLINE);
+        while (true) {
+            HttpResponse<String> status = send(at(location).GET());
+            assertThat(status.statusCode()).isEqualTo(200);
+            if (status.headers().firstValue("retry-after").isEmpty()) {
+                return json(status);
+            }
+            assertThat(Instant.now()).as("job finished before the deadline").isBefore(end);
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
+    void aBatchPostedOverHttpIsSentThroughTheOutboxAndReportedDone() throws Exception {
+        String emails = IntStream.range(0, 120).mapToObj(i -> "\"http" + i + "@example.com\"").reduce((a, b) -> a + "," + b).orElseThrow();
+        int before = runner.outbox().list(0).path("emails").asInt();
+        HttpResponse<String> accepted = postJson("{\"emails\":[" + emails + "],\"subject\":\"Hi\",\"text\":\"Hello\"}");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        String location = accepted.headers().firstValue("location").orElseThrow();
+        assertThat(location).isEqualTo("/emails/" + json(accepted).path("jobId").asText());
+
+        JsonNode done = waitUntilFinished(location);
+        assertThat(done.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(done.path("sent").asInt()).isEqualTo(120);
+
+        JsonNode outbox = runner.outbox().list(1000);
+        assertThat(outbox.path("emails").asInt() - before).isEqualTo(120);
+        Set<String> keys = new HashSet<>();
+        outbox.path("items").forEach(e -> {
+            if (e.path("to").asText().startsWith("http")) {
+                keys.add(e.path("idempotencyKey").asText());
+                assertThat(e.path("from").asText()).isEqualTo("mailbatch@example.com"); // the runner's DEFAULT_FROM
+            }
+        });
+        assertThat(keys).hasSize(120);
+
+        JsonNode page = json(send(at(location + "/recipients?status=SENT&limit=50").GET()));
+        assertThat(page.path("items")).hasSize(50);
+        String next = page.path("nextCursor").asText();
+        JsonNode second = json(send(at(location + "/recipients?status=SENT&limit=50&cursor="
+                + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)).GET()));
+        assertThat(second.path("items")).hasSize(50);
+        assertThat(second.path("items").get(0).path("email").asText()).isGreaterThan(page.path("items").get(49).path("email").asText());
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("POST /emails -> 202").contains("SendEmails  ");
+    }
+
+    @Test
+    void theApiAnswersPreflightAndAddsCorsHeadersAsTheTemplateConfiguresThem() throws Exception {
+        HttpResponse<String> preflight = send(at("/emails").header("Origin", "http://page.test")
+                .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        assertThat(preflight.statusCode()).isEqualTo(204);
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).contains("*");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers")).contains("content-type");
+        HttpResponse<String> get = send(at("/emails/" + UUID.randomUUID()).header("Origin", "http://page.test").GET());
+        assertThat(get.statusCode()).isEqualTo(404);
+        assertThat(get.headers().firstValue("access-control-expose-headers").orElse("")).contains("retry-after");
+    }
+
+    @Test
+    void whatApiGatewayAnswersItselfAndBodiesItBase64Encodes() throws Exception {
+        HttpResponse<String> noRoute = send(at("/emails").method("DELETE", HttpRequest.BodyPublishers.noBody()));
+        assertThat(noRoute.statusCode()).isEqualTo(404);
+        assertThat(json(noRoute).path("message").asText()).isEqualTo("Not Found");
+
+        byte[] huge = new byte[10 * 1024 * 1024 + 1];
+        HttpResponse<String> tooLarge = send(at("/emails").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(huge)));
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+
+        // Not UTF-8: API Gateway passes it base64-encoded; the handler decodes it and refuses it as JSON.
+        byte[] latin1 = "{\"emails\":[\"caf\u00e9@example.com\"],\"subject\":\"s\",\"text\":\"t\"}".getBytes(StandardCharsets.ISO_8859_1);
+        HttpResponse<String> binary = send(at("/emails").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(latin1)));
+        assertThat(binary.statusCode()).isEqualTo(400);
+        assertThat(json(binary).path("error").path("code").asText()).isEqualTo("INVALID_JSON");
+    }
+
+    @Test
+    void thePageIsServedAndNothingOutsideItsFolder() throws Exception {
+        HttpResponse<String> page = send(at("/").GET());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type").orElse("")).startsWith("text/html");
+        assertThat(page.body()).contains("<title>mailbatch</title>");
+        assertThat(send(at("/app.js").GET()).headers().firstValue("content-type").orElse("")).startsWith("text/javascript");
+        assertThat(send(at("/%2e%2e/%2e%2e/pom.xml").GET()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theOutboxEndpointsCountRepeatedKeysAndCheckSinkSettings() throws Exception {
+        String email = "{\"from\":\"f@example.com\",\"to\":\"dup@example.com\",\"subject\":\"s\",\"text\":\"t\"}";
+        JsonNode before = json(send(at("/_local/outbox?limit=0").GET()));
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> r = send(at("/_local/provider/send").header("Idempotency-Key", "same-key")
+                    .POST(HttpRequest.BodyPublishers.ofString(email)));
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+        JsonNode after = json(send(at("/_local/outbox?limit=0").GET()));
+        assertThat(after.path("emails").asInt() - before.path("emails").asInt()).isEqualTo(1);
+        assertThat(after.path("duplicateDeliveries").asInt() - before.path("duplicateDeliveries").asInt()).isEqualTo(1);
+
+        HttpResponse<String> bad = send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"failureRate\":2}")));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(json(bad).path("error").asText()).startsWith("failureRate:");
+        HttpResponse<String> sink = send(at("/_local/sink").GET());
+        assertThat(json(sink).path("failureRate").asDouble()).isZero();
+        assertThat(send(at("/_local/nothing").GET()).statusCode()).isEqualTo(404);
+        assertThat(List.of(send(at("/_local/outbox?limit=x").GET()).statusCode())).containsExactly(400);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.mailbatch.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.api.Json;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OutboxTest {
+    private static byte[] email(String to) {
+        return ("{\"from\":\"f@example.com\",\"to\":\"" + to + "\",\"subject\":\"s\",\"text\":\"t\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode json(String s) throws Exception {
+        return Json.MAPPER.readTree(s);
+    }
+
+    @Test
+    void aRepeatedIdempotencyKeyIsAcknowledgedWithTheFirstIdButNotCountedAsAnEmail() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        Outbox.Reply first = outbox.deliver("k1", email("a@example.com"));
+        Outbox.Reply again = outbox.deliver("k1", email("a@example.com"));
+        outbox.deliver("k2", email("b@example.com"));
+        outbox.deliver(null, email("c@example.com"));
+        outbox.deliver(null, email("c@example.com")); // no key: a provider cannot tell, so two emails
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(json(again.json()).path("id").asText()).isEqualTo(json(first.json()).path("id").asText());
+        JsonNode list = outbox.list(10);
+        assertThat(list.path("emails").asInt()).isEqualTo(4);
+        assertThat(list.path("deliveries").asInt()).isEqualTo(5);
+        assertThat(list.path("duplicateDeliveries").asInt()).isEqualTo(1);
+        assertThat(list.path("items").get(0).path("to").asText()).isEqualTo("c@example.com"); // newest first
+        assertThat(outbox.list(1).path("items")).hasSize(1);
+        outbox.clear();
+        assertThat(outbox.list(10).path("emails").asInt()).isZero();
+    }
+
+    @Test
+    void theSinkFailsCallsWithItsStatusAndRecordsNothing() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 1, 429));
+        assertThat(outbox.deliver("k", email("a@example.com")).status()).isEqualTo(429);
+        JsonNode list = outbox.list(10);
+        assertThat(list.path("emails").asInt()).isZero();
+        assertThat(list.path("injectedFailures").asInt()).isEqualTo(1);
+        outbox.update(json("{\"failureRate\":0}"));
+        assertThat(outbox.deliver("k", email("a@example.com")).status()).isEqualTo(200);
+        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 429)); // fields left out keep their values
+    }
+
+    @Test
+    void malformedEmailsAreRefusedAsAProviderWould() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        assertThat(outbox.deliver("k", "nope".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(400);
+        assertThat(outbox.deliver("k", "{\"to\":\"a@example.com\"}".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(422);
+        assertThat(outbox.list(10).path("emails").asInt()).isZero();
+    }
+
+    @Test
+    void sinkSettingsAreChecked() {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":1.5}"))).hasMessageStartingWith("failureRate:");
+        assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":\"half\"}"))).hasMessageStartingWith("failureRate:");
+        assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":-1}"))).hasMessageStartingWith("latencyMs:");
+        assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":1.5}"))).hasMessageStartingWith("latencyMs:");
+        assertThatThrownBy(() -> outbox.update(json("{\"failureStatus\":200}"))).hasMessageStartingWith("failureStatus:");
+        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 503));
+        assertThat(Outbox.Sink.fromEnvironment(Map.of("OUTBOX_LATENCY_MS", "200", "OUTBOX_FAILURE_RATE", "0.3",
+                "OUTBOX_FAILURE_STATUS", "500")::get)).isEqualTo(new Outbox.Sink(200, 0.3, 500));
+        assertThat(Outbox.Sink.fromEnvironment(Map.<String, String>of()::get)).isEqualTo(new Outbox.Sink(0, 0, 503));
+    }
+}
