@@ -117,7 +117,7 @@ test("a batch sent from the page: the bar reaches 100 %, the outbox shows the em
   await page.close();
 });
 
-test("invalid input: the API's errors are shown next to the fields, nothing is sent", async () => {
+test("invalid input: the API's errors are shown next to the fields and no job is opened", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
   await fillBatch(page, ["fine@example.com", "not-an-address"], "");
