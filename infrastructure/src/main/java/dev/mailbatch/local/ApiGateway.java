@@ -3,6 +3,7 @@ package dev.mailbatch.local;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,10 +46,6 @@ public final class ApiGateway {
         this.routes = routes;
         this.functions = functions;
         this.logs = logs;
-    }
-
-    public ApiRoutes routes() {
-        return routes;
     }
 
     /** An HTTP answer, ready to write. */
@@ -99,10 +97,10 @@ public final class ApiGateway {
                     Duration.ofSeconds(route.timeoutSeconds()));
             return toAnswer(LambdaEvents.toJson(response));
         } catch (TimeoutException e) {
-            logs.log(name, com.amazonaws.services.lambda.runtime.logging.LogLevel.ERROR, "Task timed out after " + route.timeoutSeconds() + " seconds");
+            logs.log(name, LogLevel.ERROR, "Task timed out after " + route.timeoutSeconds() + " seconds");
             return Answer.json(503, "{\"message\":\"Service Unavailable\"}");
         } catch (ExecutionException e) {
-            logs.log(name, com.amazonaws.services.lambda.runtime.logging.LogLevel.ERROR, "unhandled " + e.getCause());
+            logs.log(name, LogLevel.ERROR, "unhandled " + e.getCause());
             return Answer.json(500, "{\"message\":\"Internal Server Error\"}");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -114,13 +112,13 @@ public final class ApiGateway {
     static Answer toAnswer(JsonNode response) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         response.path("multiValueHeaders").fields().forEachRemaining(e -> {
-            List<String> values = new java.util.ArrayList<>();
+            List<String> values = new ArrayList<>();
             e.getValue().forEach(v -> values.add(v.asText()));
             headers.put(e.getKey().toLowerCase(Locale.ROOT), values);
         });
         response.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), List.of(e.getValue().asText())));
         if (response.path("cookies").isArray() && !response.path("cookies").isEmpty()) {
-            List<String> cookies = new java.util.ArrayList<>();
+            List<String> cookies = new ArrayList<>();
             response.path("cookies").forEach(c -> cookies.add(c.asText()));
             headers.put("set-cookie", cookies);
         }

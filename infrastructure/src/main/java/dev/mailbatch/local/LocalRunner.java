@@ -228,10 +228,6 @@ public final class LocalRunner implements AutoCloseable {
         return outbox;
     }
 
-    public StackResources resources() {
-        return resources;
-    }
-
     /** Starts everything and prints where it is. */
     public static LocalRunner start(Options options) throws IOException, InterruptedException {
         LocalRunner runner = new LocalRunner(options);
