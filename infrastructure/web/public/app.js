@@ -32,13 +32,31 @@ function parseRecipients(text) {
 // A CSV's "email" (or "e-mail", "address") column when it has a header naming one; otherwise
 // every cell that looks like an address. A plain list (one per line) works the same way.
 function addressesFromFile(text) {
-  const rows = text.split(/\r?\n/).filter((r) => r.trim().length > 0)
-    .map((r) => r.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, "$1")));
+  const rows = text.split(/\r?\n/).filter((r) => r.trim().length > 0).map(csvCells);
   if (rows.length === 0) return [];
   const header = rows[0].map((c) => c.toLowerCase());
   const column = header.findIndex((c) => c === "email" || c === "e-mail" || c === "address" || c === "email address");
   if (column >= 0) return rows.slice(1).map((r) => r[column] || "").filter((c) => c.length > 0);
   return rows.flat().filter((c) => c.includes("@"));
+}
+
+// One CSV line's cells, split on commas, semicolons or tabs outside double quotes ("" is a quote).
+function csvCells(line) {
+  const cells = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === "," || c === ";" || c === "\t") { cells.push(cell.trim()); cell = ""; }
+    else cell += c;
+  }
+  cells.push(cell.trim());
+  return cells;
 }
 
 function updateCount() {

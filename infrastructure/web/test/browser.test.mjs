@@ -151,6 +151,18 @@ test("the outbox told to fail: the job ends FAILED and lists each recipient with
   await page.close();
 });
 
+test("a CSV upload fills the recipients from its email column", async () => {
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  const csv = "name,email,team\nAda,ada@example.com,eng\n\"Hopper, Grace\",grace@example.org,navy\n";
+  await page.setInputFiles("#emails-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients");
+  assert.equal(await page.inputValue("#emails"), "ada@example.com\ngrace@example.org");
+  await page.setInputFiles("#emails-file", { name: "list.txt", mimeType: "text/plain", buffer: Buffer.from("x@example.com\ny@example.com\n") });
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "4 recipients");
+  await page.close();
+});
+
 test("a page served from another origin calls the API through CORS", async () => {
   const page = await context.newPage();
   const otherOrigin = base.replace("localhost", "127.0.0.1");
