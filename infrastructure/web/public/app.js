@@ -250,7 +250,8 @@ async function refreshOutbox() {
     $("outbox").hidden = false;
     const o = r.body;
     $("outbox-counts").textContent = o.emails + " emails accepted · " + o.deliveries + " deliveries · "
-      + o.duplicateDeliveries + " duplicate deliveries (same Idempotency-Key) · " + o.injectedFailures + " injected failures";
+      + o.duplicateDeliveries + " duplicate deliveries (same Idempotency-Key) · " + o.injectedFailures + " injected failures · "
+      + o.lostResponses + " lost answers";
     const rows = $("outbox-rows");
     rows.replaceChildren();
     for (const item of o.items) {
@@ -266,6 +267,7 @@ async function refreshOutbox() {
       $("sink-latency").value = o.sink.latencyMs;
       $("sink-rate").value = o.sink.failureRate;
       $("sink-status").value = o.sink.failureStatus;
+      $("sink-loss").value = o.sink.lossRate;
     }
     return true;
   } catch {
@@ -277,7 +279,7 @@ async function applySink(event) {
   event.preventDefault();
   $("sink-error").textContent = "";
   const change = { latencyMs: Number($("sink-latency").value), failureRate: Number($("sink-rate").value),
-    failureStatus: Number($("sink-status").value) };
+    failureStatus: Number($("sink-status").value), lossRate: Number($("sink-loss").value) };
   const r = await api("/_local/sink", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(change) });
   if (r.status !== 200) {
     $("sink-error").textContent = (r.body && r.body.error) || "The outbox answered " + r.status;

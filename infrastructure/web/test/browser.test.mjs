@@ -91,11 +91,12 @@ async function setSink(page, latencyMs, failureRate, failureStatus) {
   await page.fill("#sink-latency", String(latencyMs));
   await page.fill("#sink-rate", String(failureRate));
   await page.fill("#sink-status", String(failureStatus));
+  await page.fill("#sink-loss", "0");
   await page.click("#sink-form button[type=submit]");
   await page.waitForFunction((want) => {
     const applied = document.getElementById("sink-form").dataset.applied;
     return applied && JSON.stringify(JSON.parse(applied)) === want;
-  }, JSON.stringify({ latencyMs, failureRate, failureStatus }));
+  }, JSON.stringify({ latencyMs, failureRate, failureStatus, lossRate: 0 }));
 }
 
 test("a batch sent from the page: the bar reaches 100 %, the outbox shows the emails", async () => {

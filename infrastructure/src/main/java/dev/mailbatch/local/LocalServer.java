@@ -29,6 +29,9 @@ public final class LocalServer implements AutoCloseable {
             "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json",
             "svg", "image/svg+xml", "png", "image/png", "ico", "image/x-icon", "txt", "text/plain; charset=utf-8");
 
+    /** Closes the connection without a response: an answer lost on the way back. */
+    private static final ApiGateway.Answer NO_ANSWER = new ApiGateway.Answer(0, Map.of(), new byte[0]);
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Path webRoot;
@@ -67,10 +70,11 @@ public final class LocalServer implements AutoCloseable {
         ApiGateway.Answer answer;
         try {
             if (path.startsWith("/_local/")) {
-                answer = withAnyOrigin(method.equals("OPTIONS") ? new ApiGateway.Answer(204, Map.of(
+                ApiGateway.Answer local = method.equals("OPTIONS") ? new ApiGateway.Answer(204, Map.of(
                         "access-control-allow-methods", List.of("GET,POST,PUT,DELETE"),
                         "access-control-allow-headers", List.of("content-type,idempotency-key")), new byte[0])
-                        : local(exchange, method, path));
+                        : local(exchange, method, path);
+                answer = local == NO_ANSWER ? NO_ANSWER : withAnyOrigin(local);
             } else if (api.handles(method, path) || !(method.equals("GET") || method.equals("HEAD"))) {
                 answer = api.serve(exchange);
             } else {
@@ -98,7 +102,7 @@ public final class LocalServer implements AutoCloseable {
                 case "POST " + PROVIDER_PATH -> {
                     byte[] body = ApiGateway.readAtMost(exchange.getRequestBody(), ApiGateway.MAX_PAYLOAD);
                     Outbox.Reply reply = outbox.deliver(exchange.getRequestHeaders().getFirst("Idempotency-Key"), body == null ? new byte[0] : body);
-                    return ApiGateway.Answer.json(reply.status(), reply.json());
+                    return reply.lost() ? NO_ANSWER : ApiGateway.Answer.json(reply.status(), reply.json());
                 }
                 case "GET /_local/outbox" -> {
                     String limit = LambdaEvents.queryParameters(exchange.getRequestURI().getRawQuery()).getOrDefault("limit", "50");
@@ -159,6 +163,10 @@ public final class LocalServer implements AutoCloseable {
     }
 
     private static void write(HttpExchange exchange, String method, ApiGateway.Answer answer) throws IOException {
+        if (answer == NO_ANSWER) {
+            exchange.close();
+            return;
+        }
         answer.headers().forEach((name, values) -> values.forEach(v -> exchange.getResponseHeaders().add(name, v)));
         boolean noBody = method.equals("HEAD") || answer.status() == 204 || answer.status() == 304;
         exchange.sendResponseHeaders(answer.status(), noBody ? -1 : (answer.body().length == 0 ? -1 : answer.body().length));

@@ -17,11 +17,16 @@ import java.util.function.Function;
  * The local email provider: the HTTP sender posts each email here. It keeps every email it
  * accepts with its Idempotency-Key; a second delivery with a key it has seen is acknowledged
  * with the first one's id and counted as a duplicate delivery, not as a new email (what real
- * providers do). The sink settings make it slow or failing, to watch retries happen.
+ * providers do). The sink settings make it slow or failing, to watch retries happen, or make it
+ * lose responses: the email is accepted, the connection closes without an answer, and the
+ * sender cannot know it was sent (the case an Idempotency-Key exists for).
  */
 public final class Outbox {
-    /** How the provider behaves: latency before each answer, and a share of calls that fail. */
-    public record Sink(int latencyMs, double failureRate, int failureStatus) {
+    /**
+     * How the provider behaves: latency before each answer, a share of calls that fail with
+     * {@code failureStatus}, and a share of accepted emails whose answer is lost.
+     */
+    public record Sink(int latencyMs, double failureRate, int failureStatus, double lossRate) {
         public Sink {
             if (latencyMs < 0 || latencyMs > 60_000) {
                 throw new IllegalArgumentException("latencyMs: must be 0..60000");
@@ -32,16 +37,21 @@ public final class Outbox {
             if (failureStatus < 400 || failureStatus > 599) {
                 throw new IllegalArgumentException("failureStatus: must be 400..599");
             }
+            if (!(lossRate >= 0 && lossRate <= 1)) {
+                throw new IllegalArgumentException("lossRate: must be 0..1");
+            }
         }
 
-        /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS (defaults 0, 0, 503). */
+        /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE (defaults 0, 0, 503, 0). */
         public static Sink fromEnvironment(Function<String, String> env) {
             try {
                 return new Sink(Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
                         Double.parseDouble(orDefault(env.apply("OUTBOX_FAILURE_RATE"), "0")),
-                        Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")));
+                        Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")),
+                        Double.parseDouble(orDefault(env.apply("OUTBOX_LOSS_RATE"), "0")));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS: " + e.getMessage());
+                throw new IllegalArgumentException("OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE: "
+                        + e.getMessage());
             }
         }
 
@@ -51,7 +61,7 @@ public final class Outbox {
 
         ObjectNode toJson() {
             return Json.MAPPER.createObjectNode().put("latencyMs", latencyMs).put("failureRate", failureRate)
-                    .put("failureStatus", failureStatus);
+                    .put("failureStatus", failureStatus).put("lossRate", lossRate);
         }
     }
 
@@ -59,8 +69,11 @@ public final class Outbox {
     record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {
     }
 
-    /** A reply to one HTTP call on the outbox. */
-    public record Reply(int status, String json) {
+    /** A reply to one HTTP call on the outbox; {@code lost}: close the connection instead of answering. */
+    public record Reply(int status, String json, boolean lost) {
+        Reply(int status, String json) {
+            this(status, json, false);
+        }
     }
 
     private final Map<String, Email> byKey = new LinkedHashMap<>();
@@ -69,6 +82,7 @@ public final class Outbox {
     private long deliveries;
     private long duplicates;
     private long injectedFailures;
+    private long lostResponses;
 
     public Outbox(Sink sink) {
         this.sink = sink;
@@ -112,7 +126,11 @@ public final class Outbox {
             if (key != null) {
                 byKey.put(key, email);
             }
-            return new Reply(200, Json.MAPPER.createObjectNode().put("id", email.id()).toString());
+            boolean lost = now.lossRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.lossRate();
+            if (lost) {
+                lostResponses++;
+            }
+            return new Reply(200, Json.MAPPER.createObjectNode().put("id", email.id()).toString(), lost);
         }
     }
 
@@ -123,6 +141,7 @@ public final class Outbox {
         out.put("deliveries", deliveries);
         out.put("duplicateDeliveries", duplicates);
         out.put("injectedFailures", injectedFailures);
+        out.put("lostResponses", lostResponses);
         out.set("sink", sink.toJson());
         ArrayNode items = out.putArray("items");
         for (int i = emails.size() - 1; i >= 0 && items.size() < limit; i--) {
@@ -140,6 +159,7 @@ public final class Outbox {
         deliveries = 0;
         duplicates = 0;
         injectedFailures = 0;
+        lostResponses = 0;
     }
 
     /** Changes the sink; fields left out keep their values. */
@@ -148,7 +168,8 @@ public final class Outbox {
         Sink next = new Sink(
                 change.has("latencyMs") ? integer(change, "latencyMs") : current.latencyMs(),
                 change.has("failureRate") ? number(change, "failureRate") : current.failureRate(),
-                change.has("failureStatus") ? integer(change, "failureStatus") : current.failureStatus());
+                change.has("failureStatus") ? integer(change, "failureStatus") : current.failureStatus(),
+                change.has("lossRate") ? number(change, "lossRate") : current.lossRate());
         sink = next;
         return next;
     }

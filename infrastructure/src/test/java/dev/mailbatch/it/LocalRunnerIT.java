@@ -1,6 +1,7 @@
 package dev.mailbatch.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.api.Json;
@@ -122,6 +123,30 @@ class LocalRunnerIT {
     }
 
     @Test
+    void answersLostAfterTheProviderAcceptedAreRetriedWithTheSameKeyAndNoEmailIsSentTwice() throws Exception {
+        send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":0.3}")));
+        try {
+            String emails = IntStream.range(0, 100).mapToObj(i -> "\"loss" + i + "@example.com\"").reduce((a, b) -> a + "," + b).orElseThrow();
+            HttpResponse<String> accepted = postJson("{\"emails\":[" + emails + "],\"subject\":\"Lossy\",\"text\":\"Hello\"}");
+            JsonNode done = waitUntilFinished(accepted.headers().firstValue("location").orElseThrow());
+            assertThat(done.path("state").asText()).isEqualTo("SUCCEEDED");
+            assertThat(done.path("sent").asInt()).isEqualTo(100);
+        } finally {
+            send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":0}")));
+        }
+        JsonNode outbox = runner.outbox().list(1000);
+        List<String> delivered = new java.util.ArrayList<>();
+        outbox.path("items").forEach(e -> {
+            if (e.path("to").asText().startsWith("loss")) {
+                delivered.add(e.path("to").asText());
+            }
+        });
+        assertThat(delivered).hasSize(100).doesNotHaveDuplicates();
+        assertThat(outbox.path("lostResponses").asInt()).as("answers lost").isPositive();
+        assertThat(outbox.path("duplicateDeliveries").asInt()).as("retries of emails already accepted").isPositive();
+    }
+
+    @Test
     void theApiAnswersPreflightAndAddsCorsHeadersAsTheTemplateConfiguresThem() throws Exception {
         HttpResponse<String> preflight = send(at("/emails").header("Origin", "http://page.test")
                 .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
@@ -174,6 +199,16 @@ class LocalRunnerIT {
         JsonNode after = json(send(at("/_local/outbox?limit=0").GET()));
         assertThat(after.path("emails").asInt() - before.path("emails").asInt()).isEqualTo(1);
         assertThat(after.path("duplicateDeliveries").asInt() - before.path("duplicateDeliveries").asInt()).isEqualTo(1);
+
+        // A lost response: the email is kept, the caller sees the connection close without an answer.
+        send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":1}")));
+        String other = email.replace("dup@", "lost@");
+        assertThatThrownBy(() -> send(at("/_local/provider/send").header("Idempotency-Key", "lost-key")
+                .POST(HttpRequest.BodyPublishers.ofString(other)))).isInstanceOf(java.io.IOException.class);
+        send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":0}")));
+        JsonNode afterLoss = json(send(at("/_local/outbox?limit=1").GET()));
+        assertThat(afterLoss.path("lostResponses").asInt()).isPositive();
+        assertThat(afterLoss.path("items").get(0).path("to").asText()).isEqualTo("lost@example.com");
 
         HttpResponse<String> bad = send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"failureRate\":2}")));
         assertThat(bad.statusCode()).isEqualTo(400);

@@ -20,7 +20,7 @@ class OutboxTest {
 
     @Test
     void aRepeatedIdempotencyKeyIsAcknowledgedWithTheFirstIdButNotCountedAsAnEmail() throws Exception {
-        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
         Outbox.Reply first = outbox.deliver("k1", email("a@example.com"));
         Outbox.Reply again = outbox.deliver("k1", email("a@example.com"));
         outbox.deliver("k2", email("b@example.com"));
@@ -41,19 +41,33 @@ class OutboxTest {
 
     @Test
     void theSinkFailsCallsWithItsStatusAndRecordsNothing() throws Exception {
-        Outbox outbox = new Outbox(new Outbox.Sink(0, 1, 429));
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 1, 429, 0));
         assertThat(outbox.deliver("k", email("a@example.com")).status()).isEqualTo(429);
         JsonNode list = outbox.list(10);
         assertThat(list.path("emails").asInt()).isZero();
         assertThat(list.path("injectedFailures").asInt()).isEqualTo(1);
         outbox.update(json("{\"failureRate\":0}"));
         assertThat(outbox.deliver("k", email("a@example.com")).status()).isEqualTo(200);
-        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 429)); // fields left out keep their values
+        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 429, 0)); // fields left out keep their values
+    }
+
+    @Test
+    void aLostResponseStillRecordsTheEmailSoTheRetryWithTheSameKeyIsADuplicate() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 1));
+        Outbox.Reply lost = outbox.deliver("k", email("a@example.com"));
+        assertThat(lost.lost()).isTrue();
+        outbox.update(json("{\"lossRate\":0}"));
+        Outbox.Reply retry = outbox.deliver("k", email("a@example.com"));
+        assertThat(retry.lost()).isFalse();
+        JsonNode list = outbox.list(10);
+        assertThat(list.path("emails").asInt()).isEqualTo(1);
+        assertThat(list.path("lostResponses").asInt()).isEqualTo(1);
+        assertThat(list.path("duplicateDeliveries").asInt()).isEqualTo(1);
     }
 
     @Test
     void malformedEmailsAreRefusedAsAProviderWould() throws Exception {
-        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
         assertThat(outbox.deliver("k", "nope".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(400);
         assertThat(outbox.deliver("k", "{\"to\":\"a@example.com\"}".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(422);
         assertThat(outbox.list(10).path("emails").asInt()).isZero();
@@ -61,15 +75,16 @@ class OutboxTest {
 
     @Test
     void sinkSettingsAreChecked() {
-        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503));
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
         assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":1.5}"))).hasMessageStartingWith("failureRate:");
         assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":\"half\"}"))).hasMessageStartingWith("failureRate:");
         assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":-1}"))).hasMessageStartingWith("latencyMs:");
         assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":1.5}"))).hasMessageStartingWith("latencyMs:");
         assertThatThrownBy(() -> outbox.update(json("{\"failureStatus\":200}"))).hasMessageStartingWith("failureStatus:");
-        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 503));
+        assertThatThrownBy(() -> outbox.update(json("{\"lossRate\":-0.1}"))).hasMessageStartingWith("lossRate:");
+        assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 503, 0));
         assertThat(Outbox.Sink.fromEnvironment(Map.of("OUTBOX_LATENCY_MS", "200", "OUTBOX_FAILURE_RATE", "0.3",
-                "OUTBOX_FAILURE_STATUS", "500")::get)).isEqualTo(new Outbox.Sink(200, 0.3, 500));
-        assertThat(Outbox.Sink.fromEnvironment(Map.<String, String>of()::get)).isEqualTo(new Outbox.Sink(0, 0, 503));
+                "OUTBOX_FAILURE_STATUS", "500", "OUTBOX_LOSS_RATE", "0.05")::get)).isEqualTo(new Outbox.Sink(200, 0.3, 500, 0.05));
+        assertThat(Outbox.Sink.fromEnvironment(Map.<String, String>of()::get)).isEqualTo(new Outbox.Sink(0, 0, 503, 0));
     }
 }
