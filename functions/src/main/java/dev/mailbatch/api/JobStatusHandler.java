@@ -25,13 +25,15 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 /**
  * GET /emails/{jobId} (one consistent read of the job item, whatever the job's size) and
  * GET /emails/{jobId}/recipients (a page of recipient records, optionally by status).
+ *
+ * <p>Reading a job whose submit died before it was enqueued, {@link Job#SUBMIT_DEADLINE} after
+ * its creation, abandons it (one conditional write): it reads as FAILED with a reason, never as
+ * PENDING forever.
  */
 public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     public static final int DEFAULT_LIMIT = 100;
     public static final int MAX_LIMIT = 1000;
     private static final int MAX_CURSOR_CHARS = 2048;
-    /** Seconds a client should wait before polling a job that is not finished. */
-    static final String RETRY_AFTER_SECONDS = "2";
     private static final Set<String> RECIPIENT_PARAMS = Set.of("status", "limit", "cursor");
 
     private final JobRepository jobs;
@@ -61,7 +63,10 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
                 throw ApiException.invalid(name, "is not a known query parameter");
             }
             Job job = jobs.find(id, clock.instant()).orElseThrow(ApiException::notFound);
-            return status(job);
+            if (job.isOrphaned(clock.instant())) {
+                job = jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
+            }
+            return JobViews.status(200, job);
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
@@ -78,21 +83,6 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
         return event.getRawPath() != null && event.getRawPath().endsWith("/recipients");
     }
 
-    private static APIGatewayV2HTTPResponse status(Job job) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("jobId", job.id());
-        body.put("state", job.state().name());
-        body.put("total", job.total());
-        body.put("sent", job.sent());
-        body.put("failed", job.failed());
-        body.put("pending", job.pending());
-        body.put("createdAt", iso(job.createdAt()));
-        body.put("updatedAt", iso(job.updatedAt()));
-        body.put("finishedAt", iso(job.finishedAt()));
-        Map<String, String> headers = job.state().isTerminal() ? Map.of() : Map.of("retry-after", RETRY_AFTER_SECONDS);
-        return HttpResponses.json(200, body, headers);
-    }
-
     private APIGatewayV2HTTPResponse recipients(String id, Map<String, String> params) {
         Map<String, String> query = params == null ? Map.of() : params;
         for (String name : query.keySet()) {
@@ -105,7 +95,7 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
             try {
                 status = RecipientStatus.valueOf(query.get("status"));
             } catch (IllegalArgumentException e) {
-                throw ApiException.invalid("status", "must be one of SENT, FAILED, PENDING");
+                throw ApiException.invalid("status", "must be one of PENDING, SENT, FAILED, CANCELLED");
             }
         }
         int limit = DEFAULT_LIMIT;
@@ -140,6 +130,9 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
         m.put("status", r.status().name());
         m.put("attempts", r.attempts());
         m.put("error", r.error());
+        if (r.status() == RecipientStatus.FAILED) {
+            m.put("retryable", r.retryable());
+        }
         m.put("sentAt", iso(r.sentAt()));
         m.put("providerMessageId", r.providerMessageId());
         return m;

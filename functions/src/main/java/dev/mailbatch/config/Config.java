@@ -29,7 +29,8 @@ public record Config(
         int sendConcurrency,
         Duration retention,
         Duration retryBase,
-        Duration retryMax) {
+        Duration retryMax,
+        int maxDeliveries) {
 
     /** Which EmailSender the worker uses. */
     public enum SenderKind { HTTP, SES }
@@ -38,7 +39,7 @@ public record Config(
     public static final List<String> VARIABLES = List.of("TABLE_NAME", "QUEUE_URL", "MAX_RECIPIENTS", "CHUNK_SIZE",
             "MAX_CONTENT_BYTES", "MAX_BODY_BYTES", "DEFAULT_FROM", "ALLOWED_FROM", "SENDER", "PROVIDER_URL",
             "PROVIDER_TOKEN", "PROVIDER_TIMEOUT_MS", "SEND_CONCURRENCY", "RETENTION_DAYS", "RETRY_BASE_SECONDS",
-            "RETRY_MAX_SECONDS");
+            "RETRY_MAX_SECONDS", "MAX_DELIVERIES");
 
     /** DynamoDB's TransactWriteItems takes 100 actions: a chunk's recipients plus the job. */
     public static final int MAX_CHUNK_SIZE = 99;
@@ -51,6 +52,7 @@ public record Config(
         require(sender != SenderKind.HTTP || providerUrl != null, "PROVIDER_URL is required when SENDER=http");
         require(!retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
                 "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
+        require(maxDeliveries >= 3 && maxDeliveries <= 1000, "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
         allowedFrom = allowedFrom.stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     }
 
@@ -74,7 +76,8 @@ public record Config(
                 integer(env, "SEND_CONCURRENCY", 16),
                 Duration.ofDays(integer(env, "RETENTION_DAYS", 30)),
                 Duration.ofSeconds(integer(env, "RETRY_BASE_SECONDS", 10)),
-                Duration.ofSeconds(integer(env, "RETRY_MAX_SECONDS", 900)));
+                Duration.ofSeconds(integer(env, "RETRY_MAX_SECONDS", 900)),
+                integer(env, "MAX_DELIVERIES", 8));
     }
 
     private static String get(Function<String, String> env, String name, String fallback) {

@@ -31,15 +31,16 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  *
  * <pre>
  * pk            sk          what
- * JOB#{id}      JOB         the job: content, total, sent, failed, timestamps, expiresAt
+ * JOB#{id}      JOB         the job: content, total, sent, failed, cancelled, timestamps, expiresAt
  * JOB#{id}      R#{email}   one recipient's outcome (written when a worker first attempts it)
+ * IDEM#{key}    IDEM        an Idempotency-Key: the job it made and the request's fingerprint
  * GSI byStatus: rs = {id}#{STATUS}, sk   lists a job's recipients in one status
  * </pre>
  *
  * <p>Submitting writes the job item only: one write whatever the batch size. A worker records a
  * whole chunk's outcomes and the job's counter increments in one transaction, with a condition
- * on each recipient that it is not already done, so that duplicate deliveries and redelivered
- * batches can never count a recipient twice (see {@link #recordOutcomes}). The job item is
+ * on each recipient that it is still what the worker read, so that duplicate deliveries and
+ * redelivered batches can never count a recipient twice (see {@link #record}). The job item is
  * written about once per chunk, never once per email.
  */
 public final class JobRepository {
@@ -49,6 +50,7 @@ public final class JobRepository {
     public static final String STATUS_INDEX = "byStatus";
     private static final String JOB_SK = "JOB";
     private static final String RECIPIENT_PREFIX = "R#";
+    private static final String KEY_SK = "IDEM";
     private static final int MAX_TRIES = 5;
 
     private final DynamoDbClient dynamo;
@@ -61,6 +63,161 @@ public final class JobRepository {
 
     /** Writes a new job. Fails (never overwrites) if the id is taken. */
     public void create(Job job) {
+        try {
+            dynamo.putItem(r -> r.tableName(table).item(jobItem(job)).conditionExpression("attribute_not_exists(pk)"));
+        } catch (SdkException e) {
+            throw new StoreException("could not write job " + job.id(), e);
+        }
+    }
+
+    /** An Idempotency-Key's record: the job the first request with it made, and that request's fingerprint. */
+    public record KeyRecord(String jobId, String fingerprint) {
+    }
+
+    /**
+     * Writes a new job and claims {@code key} for it, in one transaction.
+     *
+     * @return empty if both were written; the key's record if another job holds the key (nothing written)
+     */
+    public Optional<KeyRecord> createWithKey(Job job, String key, String fingerprint, Instant now) {
+        Map<String, AttributeValue> keyItem = new HashMap<>();
+        keyItem.put(PK, s(keyPk(key)));
+        keyItem.put(SK, s(KEY_SK));
+        keyItem.put("jobId", s(job.id()));
+        keyItem.put("fingerprint", s(fingerprint));
+        keyItem.put("expiresAt", n(job.expiresAt().getEpochSecond()));
+        for (int tries = 1; ; tries++) {
+            try {
+                dynamo.transactWriteItems(r -> r.transactItems(
+                        TransactWriteItem.builder().put(p -> p.tableName(table).item(jobItem(job))
+                                .conditionExpression("attribute_not_exists(pk)")).build(),
+                        TransactWriteItem.builder().put(p -> p.tableName(table).item(keyItem)
+                                .conditionExpression("attribute_not_exists(pk) OR expiresAt < :now")
+                                .expressionAttributeValues(Map.of(":now", n(now.getEpochSecond())))).build()));
+                return Optional.empty();
+            } catch (TransactionCanceledException e) {
+                List<CancellationReason> reasons = e.cancellationReasons();
+                if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
+                    Optional<KeyRecord> held = findKey(key, now);
+                    if (held.isPresent()) {
+                        return held;
+                    }
+                    // released or expired since: try again
+                } else if (tries >= MAX_TRIES) {
+                    throw new StoreException("could not write job " + job.id() + " (" + reasonCodes(reasons) + ")", e);
+                }
+                backoff(tries);
+            } catch (SdkException e) {
+                throw new StoreException("could not write job " + job.id(), e);
+            }
+            if (tries >= MAX_TRIES * 2) {
+                throw new StoreException("could not claim an idempotency key for job " + job.id(), null);
+            }
+        }
+    }
+
+    /** The record of an Idempotency-Key, read consistently; empty if none or expired. */
+    public Optional<KeyRecord> findKey(String key, Instant now) {
+        Map<String, AttributeValue> item;
+        try {
+            item = dynamo.getItem(r -> r.tableName(table).key(keyKey(key)).consistentRead(true)).item();
+        } catch (SdkException e) {
+            throw new StoreException("could not read an idempotency key", e);
+        }
+        if (item == null || item.isEmpty() || num(item, "expiresAt") < now.getEpochSecond()) {
+            return Optional.empty();
+        }
+        return Optional.of(new KeyRecord(str(item, "jobId"), str(item, "fingerprint")));
+    }
+
+    /** Frees {@code key} if it still names {@code jobId}, so that a retry with it makes a new job. */
+    public void releaseKey(String key, String jobId) {
+        try {
+            dynamo.deleteItem(r -> r.tableName(table).key(keyKey(key)).conditionExpression("jobId = :id")
+                    .expressionAttributeValues(Map.of(":id", s(jobId))));
+        } catch (ConditionalCheckFailedException gone) {
+            // released already, or held by another job: nothing to do
+        } catch (SdkException e) {
+            throw new StoreException("could not release an idempotency key of job " + jobId, e);
+        }
+    }
+
+    /**
+     * Records that every chunk of the job is on the queue: from now on workers send its emails.
+     *
+     * @return false if the job was abandoned first (then its chunks are dropped unsent)
+     */
+    public boolean markEnqueued(String id, Instant now) {
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(jobKey(id))
+                    .updateExpression("SET enqueuedAt = if_not_exists(enqueuedAt, :now)")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(abandonedAt)")
+                    .expressionAttributeValues(Map.of(":now", s(now.toString()))));
+            return true;
+        } catch (ConditionalCheckFailedException abandoned) {
+            return false;
+        } catch (SdkException e) {
+            throw new StoreException("could not mark job " + id + " enqueued", e);
+        }
+    }
+
+    /**
+     * Gives up a job whose submit never finished enqueueing. Workers send nothing for such a job,
+     * so every recipient is counted at once: FAILED, or CANCELLED if cancelling was asked for.
+     *
+     * @return the job as it is now (unchanged if it was enqueued or abandoned meanwhile)
+     */
+    public Job abandon(Job job, Instant now, String reason) {
+        String counter = job.cancelledAt() != null ? "cancelled" : "failed";
+        String cancelCondition = job.cancelledAt() != null ? "attribute_exists(cancelledAt)" : "attribute_not_exists(cancelledAt)";
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(jobKey(job.id()))
+                    .updateExpression("SET abandonedAt = :now, reason = :reason, updatedAt = :now, " + counter + " = total")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(enqueuedAt) "
+                            + "AND attribute_not_exists(abandonedAt) AND sent = :zero AND failed = :zero AND " + cancelCondition)
+                    .expressionAttributeValues(Map.of(":now", s(now.toString()), ":reason", s(truncate(reason, 500)),
+                            ":zero", n(0))));
+        } catch (ConditionalCheckFailedException changed) {
+            // enqueued, cancelled or abandoned meanwhile: the read below tells which
+        } catch (SdkException e) {
+            throw new StoreException("could not abandon job " + job.id(), e);
+        }
+        return findAny(job.id()).orElse(job);
+    }
+
+    /**
+     * Asks for the job to be cancelled, if it is still as {@code seen} (same counters, not cancelled).
+     *
+     * @return false if the job changed since it was read: read it again and decide again
+     */
+    public boolean cancel(Job seen, Instant now) {
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(jobKey(seen.id()))
+                    .updateExpression("SET cancelledAt = :now, updatedAt = :now")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(cancelledAt) "
+                            + "AND attribute_not_exists(abandonedAt) AND sent = :sent AND failed = :failed AND cancelled = :cancelled")
+                    .expressionAttributeValues(Map.of(":now", s(now.toString()), ":sent", n(seen.sent()),
+                            ":failed", n(seen.failed()), ":cancelled", n(seen.cancelled()))));
+            return true;
+        } catch (ConditionalCheckFailedException changed) {
+            return false;
+        } catch (SdkException e) {
+            throw new StoreException("could not cancel job " + seen.id(), e);
+        }
+    }
+
+    /** Whether cancelling the job has been asked for (one small consistent read). */
+    public boolean isCancelled(String id) {
+        try {
+            Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(jobKey(id))
+                    .consistentRead(true).projectionExpression("cancelledAt")).item();
+            return item != null && item.containsKey("cancelledAt");
+        } catch (SdkException e) {
+            throw new StoreException("could not read job " + id, e);
+        }
+    }
+
+    private Map<String, AttributeValue> jobItem(Job job) {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(PK, s(jobPk(job.id())));
         item.put(SK, s(JOB_SK));
@@ -68,6 +225,8 @@ public final class JobRepository {
         item.put("chunks", n(job.chunks()));
         item.put("sent", n(0));
         item.put("failed", n(0));
+        item.put("cancelled", n(0));
+        item.put("duplicatesRemoved", n(job.duplicatesRemoved()));
         item.put("createdAt", s(job.createdAt().toString()));
         item.put("updatedAt", s(job.createdAt().toString()));
         item.put("expiresAt", n(job.expiresAt().getEpochSecond()));
@@ -79,27 +238,23 @@ public final class JobRepository {
         if (job.content().html() != null) {
             item.put("html", s(job.content().html()));
         }
-        try {
-            dynamo.putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
-        } catch (SdkException e) {
-            throw new StoreException("could not write job " + job.id(), e);
-        }
+        return item;
     }
 
     /** The job, read consistently; empty if there is none or it has expired. */
     public Optional<Job> find(String id, Instant now) {
+        // DynamoDB deletes expired items lazily (within days); an expired job is gone now.
+        return findAny(id).filter(job -> job.expiresAt().isAfter(now));
+    }
+
+    private Optional<Job> findAny(String id) {
         Map<String, AttributeValue> item;
         try {
             item = dynamo.getItem(r -> r.tableName(table).key(jobKey(id)).consistentRead(true)).item();
         } catch (SdkException e) {
             throw new StoreException("could not read job " + id, e);
         }
-        if (item == null || item.isEmpty()) {
-            return Optional.empty();
-        }
-        Job job = toJob(id, item);
-        // DynamoDB deletes expired items lazily (within days); an expired job is gone now.
-        return job.expiresAt().isAfter(now) ? Optional.of(job) : Optional.empty();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(toJob(id, item));
     }
 
     /** Records that a worker picked up the job's work (once: later calls change nothing). */
@@ -148,71 +303,103 @@ public final class JobRepository {
     }
 
     /**
-     * Records outcomes and moves the job's counters by exactly the recipients that this call
-     * moved to a terminal status, in one transaction. An outcome for a recipient that is already
-     * SENT or FAILED (recorded by a duplicate delivery) is dropped, not counted again.
+     * Applies each recipient's transition to its record and moves the job's counters by exactly
+     * the status changes written, all in one transaction. Each write is conditional on the record
+     * being what the transition was computed from; when another delivery changed a record first,
+     * that record is read again and its transition computed again from what it now is.
      *
-     * @return the outcomes that this call recorded (the others were already done)
+     * @param transitions per recipient, what its record becomes
+     * @param known the records as read before (absent: no record yet)
+     * @return the outcomes written, by recipient key (a transition that returned null is absent)
      */
-    public List<Outcome> recordOutcomes(String jobId, List<Outcome> outcomes, Instant now, Instant expiresAt) {
-        List<Outcome> pending = new ArrayList<>(outcomes);
-        for (int tries = 1; !pending.isEmpty(); tries++) {
-            List<TransactWriteItem> writes = new ArrayList<>(pending.size() + 1);
-            for (Outcome outcome : pending) {
-                writes.add(TransactWriteItem.builder().update(recipientUpdate(jobId, outcome, expiresAt)).build());
+    public Map<String, Outcome> record(String jobId, Map<EmailAddress, Transition> transitions,
+                                       Map<String, Recipient> known, Instant now, Instant expiresAt) {
+        Map<String, Recipient> current = new HashMap<>(known);
+        for (int tries = 1; ; tries++) {
+            List<TransactWriteItem> writes = new ArrayList<>(transitions.size() + 1);
+            List<EmailAddress> written = new ArrayList<>();
+            Map<String, Outcome> outcomes = new LinkedHashMap<>();
+            long[] delta = new long[RecipientStatus.values().length];
+            for (Map.Entry<EmailAddress, Transition> t : transitions.entrySet()) {
+                Recipient before = current.get(t.getKey().key());
+                Outcome outcome = t.getValue().apply(before);
+                if (outcome == null) {
+                    continue;
+                }
+                writes.add(TransactWriteItem.builder().update(recipientUpdate(jobId, outcome, before, expiresAt)).build());
+                written.add(t.getKey());
+                outcomes.put(t.getKey().key(), outcome);
+                delta[outcome.status().ordinal()]++;
+                if (before != null) {
+                    delta[before.status().ordinal()]--;
+                }
             }
-            long sent = pending.stream().filter(o -> o.status() == RecipientStatus.SENT).count();
-            long failed = pending.stream().filter(o -> o.status() == RecipientStatus.FAILED).count();
-            if (sent + failed > 0) {
+            if (writes.isEmpty()) {
+                return Map.of();
+            }
+            long dSent = delta[RecipientStatus.SENT.ordinal()];
+            long dFailed = delta[RecipientStatus.FAILED.ordinal()];
+            long dCancelled = delta[RecipientStatus.CANCELLED.ordinal()];
+            boolean counts = dSent != 0 || dFailed != 0 || dCancelled != 0;
+            if (counts) {
                 writes.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(jobKey(jobId))
-                        .updateExpression("ADD sent :sent, failed :failed SET updatedAt = :now")
+                        .updateExpression("ADD sent :sent, failed :failed, cancelled :cancelled SET updatedAt = :now")
                         .conditionExpression("attribute_exists(pk)")
-                        .expressionAttributeValues(Map.of(":sent", n(sent), ":failed", n(failed), ":now", s(now.toString())))
+                        .expressionAttributeValues(Map.of(":sent", n(dSent), ":failed", n(dFailed),
+                                ":cancelled", n(dCancelled), ":now", s(now.toString())))
                         .build()).build());
             }
             try {
                 List<TransactWriteItem> items = writes;
                 dynamo.transactWriteItems(r -> r.transactItems(items));
-                return pending;
+                return outcomes;
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (sent + failed > 0 && reasons.size() == writes.size()
+                if (counts && reasons.size() == writes.size()
                         && "ConditionalCheckFailed".equals(reasons.get(reasons.size() - 1).code())) {
-                    return List.of(); // the job is gone (expired): nothing left to count
+                    return Map.of(); // the job is gone (expired): nothing left to count
                 }
-                List<Outcome> retry = new ArrayList<>();
-                for (int i = 0; i < pending.size(); i++) {
-                    String code = i < reasons.size() ? reasons.get(i).code() : "None";
-                    if (!"ConditionalCheckFailed".equals(code)) {
-                        retry.add(pending.get(i)); // done elsewhere: drop; anything else: try again
+                List<EmailAddress> changed = new ArrayList<>();
+                for (int i = 0; i < written.size() && i < reasons.size(); i++) {
+                    if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+                        changed.add(written.get(i));
                     }
                 }
-                if (retry.size() == pending.size() && tries >= MAX_TRIES) {
+                if (tries >= MAX_TRIES * 2) {
                     throw new StoreException("could not record outcomes for job " + jobId + " (" + reasonCodes(reasons) + ")", e);
                 }
-                if (retry.size() == pending.size()) {
-                    backoff(tries); // conflict with a concurrent transaction: wait, then again
+                if (changed.isEmpty()) {
+                    backoff(tries); // a conflict with a concurrent transaction: wait, then again
+                } else {
+                    Map<String, Recipient> fresh = findRecipients(jobId, changed);
+                    for (EmailAddress r : changed) {
+                        current.remove(r.key());
+                        if (fresh.containsKey(r.key())) {
+                            current.put(r.key(), fresh.get(r.key()));
+                        }
+                    }
                 }
-                pending = retry;
             } catch (SdkException e) {
                 throw new StoreException("could not record outcomes for job " + jobId, e);
             }
         }
-        return List.of();
     }
 
-    private Update recipientUpdate(String jobId, Outcome o, Instant expiresAt) {
+    private Update recipientUpdate(String jobId, Outcome o, Recipient before, Instant expiresAt) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":email", s(o.recipient().address()));
         values.put(":status", s(o.status().name()));
         values.put(":rs", s(statusKey(jobId, o.status())));
-        values.put(":one", n(1));
+        values.put(":retryable", AttributeValue.fromBool(o.retryable()));
+        values.put(":inc", n(o.attempted() ? 1 : 0));
         values.put(":zero", n(0));
-        values.put(":pending", s(RecipientStatus.PENDING.name()));
         values.put(":expires", n(expiresAt.getEpochSecond()));
-        values.put(":at", s(o.at().toString()));
-        StringBuilder set = new StringBuilder("SET email = :email, #status = :status, rs = :rs, "
-                + "attempts = if_not_exists(attempts, :zero) + :one, expiresAt = :expires, lastAttemptAt = :at");
+        StringBuilder set = new StringBuilder("SET email = :email, #status = :status, rs = :rs, retryable = :retryable, "
+                + "attempts = if_not_exists(attempts, :zero) + :inc, expiresAt = :expires");
+        if (o.attempted()) {
+            set.append(", lastAttemptAt = :at");
+            values.put(":at", s(o.at().toString()));
+        }
         List<String> remove = new ArrayList<>();
         if (o.error() != null) {
             set.append(", #error = :error");
@@ -222,15 +409,24 @@ public final class JobRepository {
         }
         if (o.status() == RecipientStatus.SENT) {
             set.append(", sentAt = :at");
+            values.put(":at", s(o.at().toString()));
             if (o.providerMessageId() != null) {
                 set.append(", providerMessageId = :mid");
                 values.put(":mid", s(truncate(o.providerMessageId(), 256)));
             }
         }
+        String condition;
+        if (before == null) {
+            condition = "attribute_not_exists(pk)";
+        } else {
+            condition = "#status = :was AND retryable = :wasRetryable";
+            values.put(":was", s(before.status().name()));
+            values.put(":wasRetryable", AttributeValue.fromBool(before.retryable()));
+        }
         String expression = set + (remove.isEmpty() ? "" : " REMOVE " + String.join(", ", remove));
         return Update.builder().tableName(table).key(recipientKey(jobId, o.recipient().key()))
                 .updateExpression(expression)
-                .conditionExpression("attribute_not_exists(pk) OR #status = :pending")
+                .conditionExpression(condition)
                 .expressionAttributeNames(Map.of("#status", "status", "#error", "error"))
                 .expressionAttributeValues(values)
                 .build();
@@ -300,17 +496,29 @@ public final class JobRepository {
         return new Job(id,
                 new Job.Content(str(item, "from"), str(item, "subject"), str(item, "text"), str(item, "html")),
                 num(item, "total"), (int) num(item, "chunks"), num(item, "sent"), num(item, "failed"),
-                instant(item, "createdAt"), instant(item, "updatedAt"), instant(item, "startedAt"),
+                num(item, "cancelled"), instant(item, "createdAt"), instant(item, "updatedAt"),
+                instant(item, "startedAt"), instant(item, "enqueuedAt"), instant(item, "cancelledAt"),
+                instant(item, "abandonedAt"), str(item, "reason"), (int) num(item, "duplicatesRemoved"),
                 Instant.ofEpochSecond(num(item, "expiresAt")));
     }
 
     private static Recipient toRecipient(Map<String, AttributeValue> item) {
+        AttributeValue retryable = item.get("retryable");
         return new Recipient(str(item, "email"), RecipientStatus.valueOf(str(item, "status")),
-                (int) num(item, "attempts"), str(item, "error"), instant(item, "sentAt"), str(item, "providerMessageId"));
+                (int) num(item, "attempts"), str(item, "error"), instant(item, "sentAt"), str(item, "providerMessageId"),
+                retryable != null && Boolean.TRUE.equals(retryable.bool()));
     }
 
     private static String jobPk(String id) {
         return "JOB#" + id;
+    }
+
+    private static String keyPk(String key) {
+        return "IDEM#" + key;
+    }
+
+    private static Map<String, AttributeValue> keyKey(String key) {
+        return Map.of(PK, s(keyPk(key)), SK, s(KEY_SK));
     }
 
     private static String statusKey(String jobId, RecipientStatus status) {

@@ -1,8 +1,9 @@
 package dev.mailbatch.job;
 
 /**
- * A job's state. It is derived from the counters on every read, never stored, so that it can
- * not disagree with them: the counters are updated atomically with the recipient records.
+ * A job's state. It is derived from the counters (and the cancel request) on every read, never
+ * stored, so that it can not disagree with them: the counters are updated atomically with the
+ * recipient records.
  */
 public enum JobState {
     /** Nothing processed yet. */
@@ -14,7 +15,10 @@ public enum JobState {
     COMPLETED_WITH_FAILURES,
     /** Every recipient failed. */
     FAILED,
-    /** Reserved: cancelling a job comes with a later release. */
+    /**
+     * Cancelled: recipients not yet attempted are never sent. {@code pending} falls to 0 as the
+     * workers mark the queued ones CANCELLED.
+     */
     CANCELLED;
 
     public boolean isTerminal() {
@@ -22,13 +26,15 @@ public enum JobState {
     }
 
     /**
+     * @param cancelRequested whether cancelling the job was asked for
      * @param started whether a worker has picked up any of the job's work
      */
-    public static JobState derive(boolean cancelled, boolean started, long total, long sent, long failed) {
-        if (cancelled) {
+    public static JobState derive(boolean cancelRequested, boolean started, long total, long sent, long failed,
+                                  long cancelled) {
+        if (cancelRequested || cancelled > 0) {
             return CANCELLED;
         }
-        if (sent + failed >= total) {
+        if (sent + failed + cancelled >= total) {
             return failed == 0 ? SUCCEEDED : sent == 0 ? FAILED : COMPLETED_WITH_FAILURES;
         }
         return started || sent + failed > 0 ? IN_PROGRESS : PENDING;

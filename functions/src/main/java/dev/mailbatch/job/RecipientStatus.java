@@ -5,8 +5,13 @@ public enum RecipientStatus {
     /** Not yet done: never attempted, or attempted with a transient failure and awaiting retry. */
     PENDING,
     SENT,
-    /** Permanently failed; never retried. */
-    FAILED;
+    /**
+     * Failed: permanently (never retried), or {@link Recipient#retryable() retryable} when it ran
+     * out of deliveries on transient failures (a redriven message tries it again).
+     */
+    FAILED,
+    /** The job was cancelled before this recipient was attempted; never sent. */
+    CANCELLED;
 
     public boolean isTerminal() {
         return this != PENDING;

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,6 +35,9 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * event source mapping, or the response is ignored and whole batches are retried.
  */
 public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+    /** How soon a chunk comes back whose job's submit is still enqueueing. */
+    static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
+
     private final ChunkProcessor processor;
     private final SqsClient sqs;
     private final Config config;
@@ -45,11 +49,16 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     /** @param sender the sender to use, or null for the one the configuration names */
     public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender) {
+        this(config, dynamo, sqs, sender, Faults.NONE);
+    }
+
+    /** @param faults where a test harness injects crashes ({@link Faults#NONE} in production) */
+    public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender, Faults faults) {
         this.config = config;
         this.sqs = sqs;
         EmailSender chosen = sender != null ? sender : Senders.create(config, Clients::ses);
         this.processor = new ChunkProcessor(new JobRepository(dynamo, config.tableName()), chosen,
-                new Semaphore(config.sendConcurrency()), Clock.systemUTC());
+                new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(), faults);
     }
 
     @Override
@@ -66,8 +75,14 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 boolean ok;
                 try {
                     ok = done.get(i).get();
-                } catch (Exception e) {
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error; // the worker is dying: the whole batch comes back, as when a process dies
+                    }
                     ok = false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
                 }
                 if (!ok) {
                     failures.add(SQSBatchResponse.BatchItemFailure.builder()
@@ -91,28 +106,43 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
             log.log("unknown message format messageId=" + record.getMessageId() + " v=" + message.v(), LogLevel.ERROR);
             return false;
         }
+        int delivery = receiveCount(record);
         try {
-            ChunkResult result = processor.process(message);
+            ChunkResult result = processor.process(message, delivery);
             log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
-                    + " sent=" + result.sent() + " failed=" + result.failed() + " retrying=" + result.retrying(), LogLevel.INFO);
+                    + " delivery=" + delivery + " sent=" + result.sent() + " failed=" + result.failed()
+                    + " cancelled=" + result.cancelled() + " retrying=" + result.retrying()
+                    + (result.notReady() ? " notReady=true" : ""), LogLevel.INFO);
+            if (result.notReady()) {
+                setVisibility(record, NOT_READY_DELAY, log);
+                return false;
+            }
             if (result.needsRetry()) {
-                delayRetry(record, result.retryAfter(), log);
+                if (delivery >= config.maxDeliveries()) {
+                    log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
+                            + " out of deliveries: " + result.retrying() + " recipient(s) recorded FAILED; the message goes to the"
+                            + " dead-letter queue for redrive", LogLevel.WARN);
+                }
+                delayRetry(record, delivery, result.retryAfter(), log);
                 return false;
             }
             return true;
         } catch (RuntimeException e) {
             // Nothing of this attempt was counted; the message comes back after the back-off.
-            delayRetry(record, null, log);
+            delayRetry(record, delivery, null, log);
             log.log("chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
                     + record.getMessageId() + " error=" + describe(e), LogLevel.WARN);
             return false;
         }
     }
 
-    private void delayRetry(SQSEvent.SQSMessage record, Duration retryAfter, LambdaLogger log) {
-        int receiveCount = parseInt(record.getAttributes() == null ? null : record.getAttributes().get("ApproximateReceiveCount"));
-        Duration delay = RetryDelay.compute(receiveCount, retryAfter, config.retryBase(), config.retryMax(),
+    private void delayRetry(SQSEvent.SQSMessage record, int delivery, Duration retryAfter, LambdaLogger log) {
+        Duration delay = RetryDelay.compute(delivery, retryAfter, config.retryBase(), config.retryMax(),
                 ThreadLocalRandom.current()::nextDouble);
+        setVisibility(record, delay, log);
+    }
+
+    private void setVisibility(SQSEvent.SQSMessage record, Duration delay, LambdaLogger log) {
         try {
             sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl()).receiptHandle(record.getReceiptHandle())
                     .visibilityTimeout((int) delay.toSeconds()));
@@ -131,9 +161,11 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         return s.toString();
     }
 
-    private static int parseInt(String value) {
+    /** Which delivery of the message this is: SQS's ApproximateReceiveCount (1 if absent). */
+    private static int receiveCount(SQSEvent.SQSMessage record) {
+        String value = record.getAttributes() == null ? null : record.getAttributes().get("ApproximateReceiveCount");
         try {
-            return value == null ? 1 : Integer.parseInt(value);
+            return value == null ? 1 : Math.max(1, Integer.parseInt(value));
         } catch (NumberFormatException e) {
             return 1;
         }

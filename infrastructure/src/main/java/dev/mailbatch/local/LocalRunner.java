@@ -6,10 +6,12 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.JobStatusHandler;
 import dev.mailbatch.api.SubmitBatchHandler;
 import dev.mailbatch.config.Config;
 import dev.mailbatch.mail.Senders;
+import dev.mailbatch.worker.Faults;
 import dev.mailbatch.worker.SendEmailsHandler;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,6 +30,8 @@ import java.util.Map;
 import java.util.function.Function;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * The whole system on one machine, with no AWS account and no Docker: moto server (or the
@@ -46,7 +50,23 @@ public final class LocalRunner implements AutoCloseable {
      * @param parameterOverrides template parameters, as {@code sam deploy --parameter-overrides} takes them
      * @param env the environment: the functions' variables, PORT, HOST, AWS_ENDPOINT_URL, OUTBOX_*
      */
-    public record Options(Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console) {
+    public record Options(Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console,
+                          Chaos chaos) {
+        public Options(Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console) {
+            this(root, parameterOverrides, env, console, null);
+        }
+    }
+
+    /** What the chaos harness changes in a local stack (null in normal use). */
+    public interface Chaos {
+        /** Where the worker dies: handed to every SendEmails instance. */
+        Faults faults();
+
+        /** Called with every batch the event source mapping receives, before the worker sees it. */
+        void received(SqsClient sqs, String queueUrl, List<Message> messages);
+
+        /** Queue attributes to set other than the template's (a shorter VisibilityTimeout). */
+        Map<QueueAttributeName, String> queueOverrides();
     }
 
     private final PrintStream console;
@@ -54,6 +74,7 @@ public final class LocalRunner implements AutoCloseable {
     private URI baseUrl;
     private Outbox outbox;
     private StackResources resources;
+    private Backend backend;
     private String emulator;
 
     private LocalRunner(Options options) throws IOException, InterruptedException {
@@ -89,7 +110,9 @@ public final class LocalRunner implements AutoCloseable {
         Template template = Template.read(root.resolve("template.yaml"), options.parameterOverrides());
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
         template.bind("AWS::StackName", stack);
-        this.resources = StackResources.create(template, dynamo, sqs, stack, Map.of());
+        this.backend = backend;
+        this.resources = StackResources.create(template, dynamo, sqs, stack,
+                options.chaos() == null ? Map.of() : options.chaos().queueOverrides());
 
         String host = orDefault(env.apply("HOST"), "127.0.0.1");
         int port = Integer.parseInt(orDefault(env.apply("PORT"), "3000"));
@@ -130,11 +153,15 @@ public final class LocalRunner implements AutoCloseable {
                         httpFunctions.put(id, new SubmitBatchHandler(config, dynamo, sqs, clock));
                 case "dev.mailbatch.api.JobStatusHandler::handleRequest" ->
                         httpFunctions.put(id, new JobStatusHandler(config, dynamo, clock));
+                case "dev.mailbatch.api.CancelJobHandler::handleRequest" ->
+                        httpFunctions.put(id, new CancelJobHandler(config, dynamo, clock));
                 case "dev.mailbatch.worker.SendEmailsHandler::handleRequest" -> {
                     if (config.sender() == Config.SenderKind.SES) {
                         verifySenders(backend, config);
                     }
-                    worker = new SqsEventSourceSpec(id, () -> new SendEmailsHandler(config, dynamo, sqs, Senders.create(config, backend::ses)));
+                    Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
+                    worker = new SqsEventSourceSpec(id, () -> new SendEmailsHandler(config, dynamo, sqs,
+                            Senders.create(config, backend::ses), faults));
                 }
                 default -> throw new IllegalStateException("template.yaml's " + id + " has handler " + entry.getValue()
                         + ", which the local runner does not know; add it to LocalRunner");
@@ -149,7 +176,7 @@ public final class LocalRunner implements AutoCloseable {
         if (worker == null) {
             throw new IllegalStateException("template.yaml has no SendEmails function");
         }
-        EventSourceMapping mapping = mapping(template, worker, sqs, logs);
+        EventSourceMapping mapping = mapping(template, worker, sqs, logs, options.chaos());
         open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
 
         this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
@@ -161,7 +188,8 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     /** The worker's event source mapping, as the template declares it. */
-    private EventSourceMapping mapping(Template template, SqsEventSourceSpec worker, SqsClient sqs, LocalContext.LogSink logs) {
+    private EventSourceMapping mapping(Template template, SqsEventSourceSpec worker, SqsClient sqs, LocalContext.LogSink logs,
+                                       Chaos chaos) {
         Object events = Template.map(Template.map(template.resources().get(worker.functionId())).get("Properties")).get("Events");
         for (Object event : Template.map(events).values()) {
             Map<String, Object> e = Template.map(event);
@@ -182,9 +210,13 @@ public final class LocalRunner implements AutoCloseable {
             List<SqsEventSource> environments = new ArrayList<>();
             for (int i = 0; i < concurrency; i++) {
                 RequestHandler<SQSEvent, SQSBatchResponse> handler = worker.handlers().get();
-                environments.add(new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize,
+                SqsEventSource source = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize,
                         Duration.ofSeconds(timeoutSeconds), partial, handler,
-                        () -> new LocalContext("SendEmails", timeoutSeconds, logs)));
+                        () -> new LocalContext("SendEmails", timeoutSeconds, logs));
+                if (chaos != null) {
+                    source.onReceive(messages -> chaos.received(sqs, resources.queueUrl(), messages));
+                }
+                environments.add(source);
             }
             console.println("mailbatch local: worker mapping BatchSize " + batchSize + ", window " + window + " s, MaximumConcurrency "
                     + concurrency + ", Timeout " + timeoutSeconds + " s" + (partial ? ", ReportBatchItemFailures" : ""));
@@ -228,6 +260,16 @@ public final class LocalRunner implements AutoCloseable {
         return outbox;
     }
 
+    /** The queue, dead-letter queue and table. */
+    public StackResources resources() {
+        return resources;
+    }
+
+    /** The AWS-API emulator the stack runs on. */
+    public Backend backend() {
+        return backend;
+    }
+
     /** Starts everything and prints where it is. */
     public static LocalRunner start(Options options) throws IOException, InterruptedException {
         LocalRunner runner = new LocalRunner(options);
@@ -244,7 +286,7 @@ public final class LocalRunner implements AutoCloseable {
         console.println("""
                 mailbatch local is running
                   web page   %1$s/
-                  API        POST %1$s/emails, GET %1$s/emails/{jobId}
+                  API        POST %1$s/emails, GET|DELETE %1$s/emails/{jobId}
                   outbox     %1$s/_local/outbox   (PUT %1$s/_local/sink to slow it down or make it fail)
                   AWS APIs   %2$s
                   queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log

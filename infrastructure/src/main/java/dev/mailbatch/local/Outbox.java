@@ -66,7 +66,7 @@ public final class Outbox {
     }
 
     /** One email the provider accepted. */
-    record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {
+    public record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {
     }
 
     /** A reply to one HTTP call on the outbox; {@code lost}: close the connection instead of answering. */
@@ -151,6 +151,28 @@ public final class Outbox {
             e.message().fields().forEachRemaining(f -> item.set(f.getKey(), f.getValue()));
         }
         return out;
+    }
+
+    /** Every accepted email, oldest first. */
+    public synchronized List<Email> emails() {
+        return List.copyOf(emails);
+    }
+
+    /** Calls answered so far: accepted (first or repeat) plus injected failures. */
+    public synchronized long calls() {
+        return deliveries + injectedFailures;
+    }
+
+    public synchronized long repeatedKeys() {
+        return duplicates;
+    }
+
+    public synchronized long lostResponses() {
+        return lostResponses;
+    }
+
+    public synchronized long injectedFailures() {
+        return injectedFailures;
     }
 
     public synchronized void clear() {

@@ -40,6 +40,7 @@ public final class SqsEventSource {
     private final boolean reportBatchItemFailures;
     private final RequestHandler<SQSEvent, SQSBatchResponse> handler;
     private final Supplier<Context> contexts;
+    private volatile java.util.function.Consumer<List<Message>> onReceive = messages -> { };
 
     /**
      * @param timeout the function's Timeout: an invocation that runs longer fails its whole batch
@@ -56,6 +57,12 @@ public final class SqsEventSource {
         this.reportBatchItemFailures = reportBatchItemFailures;
         this.handler = handler;
         this.contexts = contexts;
+    }
+
+    /** Sees every batch received, before the handler does (the chaos harness duplicates messages here). */
+    public SqsEventSource onReceive(java.util.function.Consumer<List<Message>> hook) {
+        this.onReceive = hook;
+        return this;
     }
 
     /**
@@ -99,6 +106,9 @@ public final class SqsEventSource {
             if (got.isEmpty() && (messages.isEmpty() || !windowOpen)) {
                 break;
             }
+        }
+        if (!messages.isEmpty()) {
+            onReceive.accept(messages);
         }
         return messages;
     }

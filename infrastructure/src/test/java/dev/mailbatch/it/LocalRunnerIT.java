@@ -152,7 +152,12 @@ class LocalRunnerIT {
                 .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(preflight.statusCode()).isEqualTo(204);
         assertThat(preflight.headers().firstValue("access-control-allow-origin")).contains("*");
-        assertThat(preflight.headers().firstValue("access-control-allow-headers")).contains("content-type");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers").orElse(""))
+                .contains("content-type").contains("idempotency-key");
+        HttpResponse<String> preflightDelete = send(at("/emails/" + UUID.randomUUID()).header("Origin", "http://page.test")
+                .header("Access-Control-Request-Method", "DELETE").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        assertThat(preflightDelete.statusCode()).isEqualTo(204);
+        assertThat(preflightDelete.headers().firstValue("access-control-allow-methods").orElse("")).contains("DELETE");
         HttpResponse<String> get = send(at("/emails/" + UUID.randomUUID()).header("Origin", "http://page.test").GET());
         assertThat(get.statusCode()).isEqualTo(404);
         assertThat(get.headers().firstValue("access-control-expose-headers").orElse("")).contains("retry-after");

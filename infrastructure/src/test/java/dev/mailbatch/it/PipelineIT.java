@@ -21,6 +21,7 @@ import dev.mailbatch.local.SqsEventSource;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.HttpProviderSender;
 import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.Redrive;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +57,10 @@ class PipelineIT {
     void startProvider() {
         provider = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
         provider.start();
+        startProviderStub();
+    }
+
+    private void startProviderStub() {
         provider.stubFor(post(urlEqualTo("/send")).atPriority(10)
                 .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
                         .withBody("{\"id\":\"msg-{{randomValue length=12 type='ALPHANUMERIC'}}\"}")
@@ -312,23 +317,76 @@ class PipelineIT {
     }
 
     @Test
-    void aMessageThatNeverSucceedsEndsInTheDeadLetterQueue(Backend backend) {
+    void aMessageThatNeverSucceedsEndsInTheDeadLetterQueueWithItsJobFinishedAndARedriveResumesIt(Backend backend) {
         TestStack stack = stack(backend);
         provider.stubFor(post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(503)));
-        String jobId = stack.postJson(batch(List.of("a@example.com"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(List.of("a@example.com", "b@example.com"))).body().path("jobId").asText();
         int maxReceiveCount = Integer.parseInt(String.valueOf(
                 stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
 
         stack.events.drain(DRAIN);
 
         assertThat(stack.dlqDepth()).isEqualTo(1);
-        assertThat(deliveries()).as("one attempt per receive").hasSize(maxReceiveCount);
+        assertThat(deliveries()).as("one attempt per recipient per receive").hasSize(2 * maxReceiveCount);
         JsonNode status = stack.get("/emails/" + jobId).body();
-        assertThat(status.path("state").asText()).isEqualTo("IN_PROGRESS");
-        assertThat(status.path("pending").asInt()).isEqualTo(1);
-        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=PENDING").body().path("items").get(0);
+        assertThat(status.path("state").asText()).as("the job ends though its message is in the DLQ").isEqualTo("FAILED");
+        assertThat(status.path("failed").asInt()).isEqualTo(2);
+        assertThat(status.path("pending").asInt()).isZero();
+        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items").get(0);
         assertThat(record.path("attempts").asInt()).isEqualTo(maxReceiveCount);
-        assertThat(record.path("error").asText()).contains("503");
+        assertThat(record.path("retryable").asBoolean()).isTrue();
+        assertThat(record.path("error").asText()).contains("delivery " + maxReceiveCount).contains("503");
+
+        // The provider recovers; the documented redrive moves the message back and the job resumes.
+        provider.resetAll();
+        startProviderStub();
+        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl())).isEqualTo(1);
+        stack.events.drain(DRAIN);
+
+        assertThat(stack.dlqDepth()).isZero();
+        assertExact(stack, jobId, 2);
+        assertThat(deliveries()).hasSize(2);
+        assertOneKeyPerRecipient(deliveries());
+    }
+
+    @Test
+    void aWorkerThatDiesOnEveryDeliveryStillLeavesAFinishedJobAndARedriveSendsIt(Backend backend) {
+        // Dies after reading, before sending, on every delivery: the message runs out of them.
+        AtomicInteger deaths = new AtomicInteger();
+        dev.mailbatch.worker.Faults dies = point -> {
+            if (point.equals(dev.mailbatch.worker.Faults.BEFORE_SEND)) {
+                deaths.incrementAndGet();
+                throw new WorkerKilled();
+            }
+        };
+        TestStack stack = new TestStack(backend, env(), null, UnaryOperator.identity(), dies);
+        String jobId = stack.postJson(batch(addresses(3, "example.org"))).body().path("jobId").asText();
+        int maxReceiveCount = Integer.parseInt(String.valueOf(
+                stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
+
+        stack.drainThroughCrashes(DRAIN);
+
+        assertThat(deaths.get()).isEqualTo(maxReceiveCount);
+        assertThat(deliveries()).isEmpty();
+        assertThat(stack.dlqDepth()).isEqualTo(1);
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("FAILED");
+        assertThat(status.path("failed").asInt()).isEqualTo(3);
+        assertThat(status.path("pending").asInt()).isZero();
+        assertThat(stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items"))
+                .allSatisfy(r -> assertThat(r.path("error").asText()).contains("not sent by delivery"));
+
+        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl())).isEqualTo(1);
+        stack.worker(null, dev.mailbatch.worker.Faults.NONE).drain(DRAIN);
+        assertExact(stack, jobId, 3);
+        assertOneKeyPerRecipient(deliveries());
+    }
+
+    /** An injected worker death: an Error, as a process dying mid-line is to the code around it. */
+    static final class WorkerKilled extends Error {
+        WorkerKilled() {
+            super("worker killed (injected)", null, false, false);
+        }
     }
 
     /** sent + failed + pending = total, all sent, and the records agree with the counters. */

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.JobStatusHandler;
 import dev.mailbatch.api.Json;
 import dev.mailbatch.api.SubmitBatchHandler;
@@ -16,6 +17,7 @@ import dev.mailbatch.local.SqsEventSource;
 import dev.mailbatch.local.StackResources;
 import dev.mailbatch.local.Template;
 import dev.mailbatch.mail.EmailSender;
+import dev.mailbatch.worker.Faults;
 import dev.mailbatch.worker.SendEmailsHandler;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +45,12 @@ final class TestStack {
     final StackResources resources;
     final DynamoDbClient dynamo;
     final SqsClient sqs;
+    /** The API handlers' clock: a test moves it forward to be past a deadline. */
+    final OffsetClock clock = new OffsetClock();
+    private final Map<String, String> env;
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
+    private final CancelJobHandler cancel;
     final SqsEventSource events;
     private final ApiRoutes routes;
 
@@ -55,16 +61,24 @@ final class TestStack {
      */
     TestStack(Backend backend, Map<String, String> env, EmailSender sender,
               UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker) {
+        this(backend, env, sender, wrapWorker, Faults.NONE);
+    }
+
+    /** @param faults where the worker dies (the fault-injection seam) */
+    TestStack(Backend backend, Map<String, String> env, EmailSender sender,
+              UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker, Faults faults) {
         this.backend = backend;
+        this.env = env;
         this.dynamo = backend.dynamo();
         this.sqs = backend.sqs();
         Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
         this.template = Template.read(root.resolve("template.yaml"), Map.of());
         this.resources = StackResources.create(template, dynamo, sqs, "it-" + UUID.randomUUID().toString().substring(0, 8),
                 Map.<QueueAttributeName, String>of());
-        this.submit = new SubmitBatchHandler(config("SubmitBatchFunction", env), dynamo, sqs, Clock.systemUTC());
-        this.status = new JobStatusHandler(config("JobStatusFunction", env), dynamo, Clock.systemUTC());
-        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender);
+        this.submit = new SubmitBatchHandler(config("SubmitBatchFunction", env), dynamo, sqs, clock);
+        this.status = new JobStatusHandler(config("JobStatusFunction", env), dynamo, clock);
+        this.cancel = new CancelJobHandler(config("CancelJobFunction", env), dynamo, clock);
+        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
         this.events = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize, Duration.ofSeconds(timeout),
@@ -80,7 +94,7 @@ final class TestStack {
         return Template.map(template.property("SendEmailsFunction", "Events", "Work", "Properties"));
     }
 
-    private Config config(String function, Map<String, String> overrides) {
+    Config config(String function, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>(template.environment(function));
         env.putAll(overrides);
         return Config.from(env::get);
@@ -116,6 +130,53 @@ final class TestStack {
         var event = LambdaEvents.http("GET", match.get().route().path(), parts[0], match.get().pathParameters(),
                 parts.length > 1 ? parts[1] : "", Map.of(), null, false);
         return read(status.handleRequest(event, new LocalContext("JobStatus", 29, LOG)));
+    }
+
+    /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
+    SqsEventSource worker(EmailSender sender, Faults faults) {
+        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
+        int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
+        int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
+        return new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize, Duration.ofSeconds(timeout),
+                true, worker, () -> new LocalContext("SendEmails", timeout, LOG));
+    }
+
+    /** DELETE /emails/{id}, routed by the template's routes. */
+    Response delete(String path) {
+        var match = routes.match("DELETE", path);
+        if (match.isEmpty()) {
+            return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found"));
+        }
+        var event = LambdaEvents.http("DELETE", match.get().route().path(), path, match.get().pathParameters(),
+                "", Map.of(), null, false);
+        return read(cancel.handleRequest(event, new LocalContext("CancelJob", 29, LOG)));
+    }
+
+    /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
+    Response postWithBrokenQueue(String body) {
+        Map<String, String> broken = new HashMap<>(env);
+        broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
+        SubmitBatchHandler handler = new SubmitBatchHandler(config("SubmitBatchFunction", broken), dynamo, sqs, clock);
+        var event = LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), Map.of("Content-Type", "application/json"),
+                body.getBytes(StandardCharsets.UTF_8), false);
+        return read(handler.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
+    }
+
+    /** Runs the worker until the queue is empty; a batch whose invocation died comes back at once (its visibility ends). */
+    int drainThroughCrashes(Duration deadline) {
+        java.time.Instant end = java.time.Instant.now().plus(deadline);
+        int crashes = 0;
+        while (events.backlog() > 0) {
+            if (java.time.Instant.now().isAfter(end)) {
+                throw new IllegalStateException("queue not drained within " + deadline + "; backlog " + events.backlog());
+            }
+            SqsEventSource.Batch batch = events.pollOnce(Duration.ofSeconds(1));
+            if (batch.crashed()) {
+                crashes++;
+                events.expireVisibility(batch.messages());
+            }
+        }
+        return crashes;
     }
 
     private static Response read(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse response) {

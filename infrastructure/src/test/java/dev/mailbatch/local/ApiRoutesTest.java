@@ -17,7 +17,8 @@ class ApiRoutesTest {
         assertThat(routes.routes()).extracting(ApiRoutes.Route::key, ApiRoutes.Route::functionId).containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple("POST /emails", "SubmitBatchFunction"),
                 org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}", "JobStatusFunction"),
-                org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}/recipients", "JobStatusFunction"));
+                org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}/recipients", "JobStatusFunction"),
+                org.assertj.core.groups.Tuple.tuple("DELETE /emails/{jobId}", "CancelJobFunction"));
         assertThat(routes.routes()).allMatch(r -> r.timeoutSeconds() == 29);
     }
 
@@ -35,7 +36,9 @@ class ApiRoutesTest {
     @Test
     void noRouteForOtherMethodsPathsOrEmptySegments() {
         assertThat(routes.match("GET", "/emails")).isEmpty();
-        assertThat(routes.match("DELETE", "/emails/j1")).isEmpty();
+        assertThat(routes.match("DELETE", "/emails")).isEmpty();
+        assertThat(routes.match("DELETE", "/emails/j1/recipients")).isEmpty();
+        assertThat(routes.match("PUT", "/emails/j1")).isEmpty();
         assertThat(routes.match("GET", "/emails/")).isEmpty();
         assertThat(routes.match("GET", "/emails/j1/other")).isEmpty();
         assertThat(routes.match("POST", "/emails/")).isEmpty();

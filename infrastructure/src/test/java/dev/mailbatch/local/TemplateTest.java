@@ -15,7 +15,7 @@ class TemplateTest {
             .bind("WorkQueue", "q").bind("WorkQueue.Arn", "arn:q").bind("DeadLetterQueue.Arn", "arn:dlq")
             .bind("JobsTable", "t").bind("JobsTable.Arn", "arn:t").bind("Api", "api")
             .bind("SubmitBatchLogGroup", "SubmitBatchLogGroup").bind("JobStatusLogGroup", "JobStatusLogGroup")
-            .bind("SendEmailsLogGroup", "SendEmailsLogGroup");
+            .bind("SendEmailsLogGroup", "SendEmailsLogGroup").bind("CancelJobLogGroup", "CancelJobLogGroup");
 
     private int integer(Object value) {
         return Integer.parseInt(String.valueOf(value));
@@ -52,14 +52,15 @@ class TemplateTest {
     @Test
     void theRoutesAreTheApisAndEachFunctionHasItsLogGroup() {
         List<String> routes = new ArrayList<>();
-        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction")) {
+        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction")) {
             Template.map(template.property(fn, "Events")).values().forEach(e -> {
                 Map<String, Object> p = Template.map(Template.map(e).get("Properties"));
                 routes.add(p.get("Method") + " " + p.get("Path"));
             });
         }
-        assertThat(routes).containsExactlyInAnyOrder("POST /emails", "GET /emails/{jobId}", "GET /emails/{jobId}/recipients");
-        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "SendEmailsFunction")) {
+        assertThat(routes).containsExactlyInAnyOrder("POST /emails", "GET /emails/{jobId}", "GET /emails/{jobId}/recipients",
+                "DELETE /emails/{jobId}");
+        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
             String group = String.valueOf(template.property(fn, "LoggingConfig", "LogGroup"));
             assertThat(template.resources()).containsKey(group);
         }
@@ -68,13 +69,26 @@ class TemplateTest {
 
     @Test
     void policiesAreLeastPrivilege() {
-        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "SendEmailsFunction")) {
+        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
             String policies = String.valueOf(template.property(fn, "Policies"));
             assertThat(policies).as(fn).doesNotContain("FullAccess").doesNotContain("dynamodb:Scan")
                     .doesNotContain("dynamodb:*").doesNotContain("sqs:*").doesNotContain("Action=*");
         }
         assertThat(String.valueOf(template.property("SubmitBatchFunction", "Policies"))).doesNotContain("ses:");
-        assertThat(String.valueOf(template.property("JobStatusFunction", "Policies"))).doesNotContain("Put").doesNotContain("Update");
+        // Reading a job whose submit died abandons it: one conditional UpdateItem, nothing else written.
+        assertThat(String.valueOf(template.property("JobStatusFunction", "Policies"))).doesNotContain("Put")
+                .doesNotContain("Delete").doesNotContain("Transact").doesNotContain("sqs:");
+        assertThat(String.valueOf(template.property("CancelJobFunction", "Policies"))).doesNotContain("Put")
+                .doesNotContain("Delete").doesNotContain("sqs:").doesNotContain("ses:");
+    }
+
+    @Test
+    void theWorkerKnowsHowManyDeliveriesTheQueueAllows() {
+        Map<String, Object> redrive = Template.map(template.properties("WorkQueue").get("RedrivePolicy"));
+        assertThat(String.valueOf(redrive.get("maxReceiveCount")))
+                .isEqualTo(template.environment("SendEmailsFunction").get("MAX_DELIVERIES"));
+        assertThat(String.valueOf(template.properties("Api").get("CorsConfiguration")))
+                .contains("DELETE").contains("idempotency-key").contains("idempotent-replayed");
     }
 
     @Test
