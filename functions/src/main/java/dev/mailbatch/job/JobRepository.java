@@ -172,9 +172,10 @@ public final class JobRepository {
         String cancelCondition = job.cancelledAt() != null ? "attribute_exists(cancelledAt)" : "attribute_not_exists(cancelledAt)";
         try {
             dynamo.updateItem(r -> r.tableName(table).key(jobKey(job.id()))
-                    .updateExpression("SET abandonedAt = :now, reason = :reason, updatedAt = :now, " + counter + " = total")
+                    .updateExpression("SET abandonedAt = :now, #reason = :reason, updatedAt = :now, #counter = #total")
                     .conditionExpression("attribute_exists(pk) AND attribute_not_exists(enqueuedAt) "
                             + "AND attribute_not_exists(abandonedAt) AND sent = :zero AND failed = :zero AND " + cancelCondition)
+                    .expressionAttributeNames(Map.of("#reason", "reason", "#counter", counter, "#total", "total"))
                     .expressionAttributeValues(Map.of(":now", s(now.toString()), ":reason", s(truncate(reason, 500)),
                             ":zero", n(0))));
         } catch (ConditionalCheckFailedException changed) {

@@ -154,11 +154,14 @@ final class TestStack {
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
     Response postWithBrokenQueue(String body) {
+        return postWithBrokenQueue(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(),
+                Map.of("Content-Type", "application/json"), body.getBytes(StandardCharsets.UTF_8), false));
+    }
+
+    Response postWithBrokenQueue(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
         Map<String, String> broken = new HashMap<>(env);
         broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
         SubmitBatchHandler handler = new SubmitBatchHandler(config("SubmitBatchFunction", broken), dynamo, sqs, clock);
-        var event = LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), Map.of("Content-Type", "application/json"),
-                body.getBytes(StandardCharsets.UTF_8), false);
         return read(handler.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
     }
 
