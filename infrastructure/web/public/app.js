@@ -86,6 +86,11 @@ function showErrors(error) {
   $("form-error").textContent = [error && error.message, ...unplaced].filter(Boolean).join(" ");
 }
 
+// One Idempotency-Key per batch: sending the same batch again after an error or a lost answer
+// reuses it, so the API makes one job however often the button is pressed.
+let lastKey = null;
+let lastBody = null;
+
 async function submitBatch(event) {
   event.preventDefault();
   clearErrors();
@@ -93,10 +98,16 @@ async function submitBatch(event) {
   for (const field of ["from", "text", "html"]) {
     if ($(field).value.trim() !== "") batch[field] = $(field).value;
   }
+  const body = JSON.stringify(batch);
+  if (body !== lastBody) {
+    lastBody = body;
+    lastKey = crypto.randomUUID();
+  }
   $("submit").disabled = true;
   try {
-    const r = await api("/emails", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(batch) });
+    const r = await api("/emails", { method: "POST", headers: { "content-type": "application/json", "idempotency-key": lastKey }, body });
     if (r.status === 202) {
+      lastBody = null; // accepted: the next press is a new batch
       remember({ jobId: r.body.jobId, subject: batch.subject, total: r.body.total, submittedAt: new Date().toISOString() });
       openJob(r.body.jobId);
     } else {
@@ -125,7 +136,7 @@ function openJob(jobId) {
   $("job-id").textContent = jobId;
   $("job-error").textContent = "";
   $("failures").hidden = true;
-  render({ state: "PENDING", total: 0, sent: 0, failed: 0, pending: 0 });
+  render({ state: "PENDING", total: 0, sent: 0, failed: 0, cancelled: 0, pending: 0 });
   poll(jobId, generation);
 }
 
@@ -160,15 +171,20 @@ async function poll(jobId, generation) {
 
 function render(job) {
   const total = job.total || 0;
+  const cancelled = job.cancelled || 0;
   const pct = (n) => (total === 0 ? 0 : (100 * n) / total);
-  const done = total === 0 ? 0 : Math.floor(pct(job.sent + job.failed));
+  const done = total === 0 ? 0 : Math.floor(pct(job.sent + job.failed + cancelled));
   $("bar").querySelector(".sent").style.width = pct(job.sent) + "%";
   $("bar").querySelector(".failed").style.width = pct(job.failed) + "%";
+  $("bar").querySelector(".cancelled").style.width = pct(cancelled) + "%";
   $("bar").setAttribute("aria-valuenow", String(done));
   $("job-state").textContent = job.state;
   $("job-state").className = "state " + job.state;
-  $("job-counts").textContent = "sent " + job.sent + " · failed " + job.failed + " · pending " + job.pending
-    + " of " + total + " (" + done + " %)";
+  $("job-counts").textContent = "sent " + job.sent + " · failed " + job.failed
+    + (cancelled > 0 || job.state === "CANCELLED" ? " · cancelled " + cancelled : "")
+    + " · pending " + job.pending + " of " + total + " (" + done + " %)"
+    + (job.reason ? " — " + job.reason : "");
+  $("cancel").hidden = total === 0 || job.pending === 0 || job.state === "CANCELLED";
   const times = [];
   if (job.createdAt) times.push("submitted " + new Date(job.createdAt).toLocaleString());
   if (job.finishedAt) times.push("finished " + new Date(job.finishedAt).toLocaleString());
@@ -195,6 +211,24 @@ async function loadFailures(jobId) {
   failureCursors[failurePage + 1] = r.body.nextCursor;
   $("failures-next").disabled = !r.body.nextCursor;
   $("failures-prev").disabled = failurePage === 0;
+}
+
+async function cancelJob() {
+  const jobId = $("job-id").textContent;
+  $("cancel").disabled = true;
+  try {
+    const r = await api("/emails/" + encodeURIComponent(jobId), { method: "DELETE" });
+    if (r.status === 202) {
+      render(r.body);
+      updateRecent(jobId, r.body.state);
+    } else {
+      $("job-error").textContent = (r.body && r.body.error && r.body.error.message) || "The API answered " + r.status + ".";
+    }
+  } catch (e) {
+    $("job-error").textContent = "Could not reach the API (" + e.message + ").";
+  } finally {
+    $("cancel").disabled = false;
+  }
 }
 
 function pageFailures(step) {
@@ -314,6 +348,7 @@ function start() {
   $("batch-form").addEventListener("submit", submitBatch);
   $("failures-next").addEventListener("click", () => pageFailures(1));
   $("failures-prev").addEventListener("click", () => pageFailures(-1));
+  $("cancel").addEventListener("click", cancelJob);
   $("sink-form").addEventListener("submit", applySink);
   $("outbox-clear").addEventListener("click", clearOutbox);
   renderRecent();

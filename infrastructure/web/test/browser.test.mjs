@@ -200,6 +200,58 @@ test("10,000 recipients with the outbox at 100 ms per email drain, and the page 
   await page.close();
 });
 
+test("a slow batch cancelled from the page: the rest is never sent and the counts add up", async () => {
+  await json("DELETE", base + "/_local/outbox");
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("#outbox:not([hidden])");
+  await setSink(page, 200, 0, 503);
+  const emails = Array.from({ length: 300 }, (_, i) => "slow" + i + "@example.com");
+  await fillBatch(page, emails, "Cancelled batch");
+  await page.waitForFunction(() => /sent [1-9]/.test(document.getElementById("job-counts").textContent), null, { timeout: 60000 });
+  await page.click("#cancel");
+  await waitForState(page, ["CANCELLED"], 10000);
+  await page.waitForFunction(() => /pending 0 of 300/.test(document.getElementById("job-counts").textContent), null, { timeout: 60000, polling: 250 });
+  const counts = await page.textContent("#job-counts");
+  const [, sent, cancelled] = /sent (\d+) · failed 0 · cancelled (\d+)/.exec(counts).map(Number);
+  assert.ok(cancelled > 0, counts);
+  assert.equal(sent + cancelled, 300, counts);
+  assert.equal(await page.isHidden("#cancel"), true);
+  // pending 0: every chunk recorded its outcomes, and a chunk records only after its sends returned
+  const outbox = await json("GET", base + "/_local/outbox?limit=1");
+  assert.equal(outbox.emails, sent, "the outbox got exactly the emails counted as sent");
+  await page.screenshot({ path: path.join(shots, "cancelled.png"), fullPage: true });
+  await setSink(page, 0, 0, 503);
+  await page.close();
+});
+
+test("an answer lost on the way back: pressing Send again opens the same job, not a second one", async () => {
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  let firstJobId = null;
+  let posts = 0;
+  await page.route("**/emails", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    posts++;
+    if (posts === 1) {
+      const response = await route.fetch(); // the API accepts the batch...
+      firstJobId = (await response.json()).jobId;
+      return route.abort("connectionreset"); // ...and the answer never reaches the page
+    }
+    return route.continue();
+  });
+  await fillBatch(page, ["twice@example.com"], "Sent twice");
+  await page.waitForSelector("#form-error:not(:empty)");
+  assert.ok(firstJobId);
+  await page.click("#submit");
+  await waitForState(page, ["SUCCEEDED"], 60000);
+  assert.equal(await page.textContent("#job-id"), firstJobId);
+  assert.equal(posts, 2);
+  const outbox = await json("GET", base + "/_local/outbox?limit=200");
+  assert.equal(outbox.items.filter((e) => e.to === "twice@example.com").length, 1);
+  await page.close();
+});
+
 test("recent jobs survive a reload and reopen a job", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");

@@ -61,7 +61,10 @@ public final class BatchRequestParser {
         List<FieldError> errors = new ArrayList<>();
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!FIELDS.contains(name)) {
+            if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
+                // found by the fuzz test: a field error must name a field a person can read
+                errors.add(new FieldError("body", "has a field whose name is blank, longer than 100 characters or unprintable"));
+            } else if (!FIELDS.contains(name)) {
                 errors.add(new FieldError(name, "is not a known field"));
             }
         }

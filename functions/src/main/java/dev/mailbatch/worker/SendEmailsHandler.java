@@ -38,8 +38,20 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     /** How soon a chunk comes back whose job's submit is still enqueueing. */
     static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
 
-    private final ChunkProcessor processor;
-    private final SqsClient sqs;
+    /** One chunk's work: the seam between this adapter and {@link ChunkProcessor}. */
+    @FunctionalInterface
+    interface ChunkWork {
+        ChunkResult process(ChunkMessage message, int delivery);
+    }
+
+    /** How a message is kept away for a while (ChangeMessageVisibility): the seam to SQS. */
+    @FunctionalInterface
+    interface Visibility {
+        void set(SQSEvent.SQSMessage message, Duration delay);
+    }
+
+    private final ChunkWork work;
+    private final Visibility visibility;
     private final Config config;
 
     /** The Lambda runtime's constructor: configuration from the environment. */
@@ -54,11 +66,18 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     /** @param faults where a test harness injects crashes ({@link Faults#NONE} in production) */
     public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender, Faults faults) {
+        this(config, new ChunkProcessor(new JobRepository(dynamo, config.tableName()),
+                        sender != null ? sender : Senders.create(config, Clients::ses),
+                        new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(), faults)::process,
+                (message, delay) -> sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl())
+                        .receiptHandle(message.getReceiptHandle()).visibilityTimeout((int) delay.toSeconds())));
+    }
+
+    /** For tests of the adapter alone: the chunk work and the visibility change are seams. */
+    SendEmailsHandler(Config config, ChunkWork work, Visibility visibility) {
         this.config = config;
-        this.sqs = sqs;
-        EmailSender chosen = sender != null ? sender : Senders.create(config, Clients::ses);
-        this.processor = new ChunkProcessor(new JobRepository(dynamo, config.tableName()), chosen,
-                new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(), faults);
+        this.work = work;
+        this.visibility = visibility;
     }
 
     @Override
@@ -108,7 +127,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         }
         int delivery = receiveCount(record);
         try {
-            ChunkResult result = processor.process(message, delivery);
+            ChunkResult result = work.process(message, delivery);
             log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
                     + " delivery=" + delivery + " sent=" + result.sent() + " failed=" + result.failed()
                     + " cancelled=" + result.cancelled() + " retrying=" + result.retrying()
@@ -144,8 +163,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private void setVisibility(SQSEvent.SQSMessage record, Duration delay, LambdaLogger log) {
         try {
-            sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl()).receiptHandle(record.getReceiptHandle())
-                    .visibilityTimeout((int) delay.toSeconds()));
+            visibility.set(record, delay);
         } catch (SdkException e) {
             // The message still comes back, after the queue's visibility timeout instead.
             log.log("could not set retry delay messageId=" + record.getMessageId() + ": " + describe(e), LogLevel.WARN);

@@ -75,6 +75,7 @@ class BadInputIT {
                 post("text not a string", "application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"text\":[\"x\"]}", 400, "INVALID_REQUEST", "text"),
                 post("html not a string", "application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"html\":{\"p\":1}}", 400, "INVALID_REQUEST", "html"),
                 post("an unknown field", "application/json", "{\"emails\":[\"a@example.com\"]," + OK_REST + ",\"bcc\":[\"x@evil.example\"]}", 400, "INVALID_REQUEST", "bcc"),
+                post("a field with an empty name (found by fuzzing)", "application/json", "{\"emails\":[\"a@example.com\"]," + OK_REST + ",\"\":{}}", 400, "INVALID_REQUEST", "body"),
                 post("from not allowed", "application/json", "{\"emails\":[\"a@example.com\"]," + OK_REST + ",\"from\":\"ceo@elsewhere.example\"}", 400, "INVALID_REQUEST", "from"),
                 post("from not an address", "application/json", "{\"emails\":[\"a@example.com\"]," + OK_REST + ",\"from\":\"team\"}", 400, "INVALID_REQUEST", "from"),
                 post("content too large", "application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"html\":\"" + "h".repeat(2100) + "\"}", 413, "PAYLOAD_TOO_LARGE", "html"),
