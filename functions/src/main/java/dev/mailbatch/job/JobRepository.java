@@ -420,7 +420,8 @@ public final class JobRepository {
         if (before == null) {
             condition = "attribute_not_exists(pk)";
         } else {
-            condition = "#status = :was AND retryable = :wasRetryable";
+            condition = before.retryable() ? "#status = :was AND retryable = :wasRetryable"
+                    : "#status = :was AND (retryable = :wasRetryable OR attribute_not_exists(retryable))";
             values.put(":was", s(before.status().name()));
             values.put(":wasRetryable", AttributeValue.fromBool(before.retryable()));
         }

@@ -39,7 +39,8 @@ import java.util.concurrent.Semaphore;
  *   <li>on the message's last two deliveries, first marks the rest FAILED (retryable), so that
  *       the job ends even if this delivery dies and the message lands in the dead-letter queue;</li>
  *   <li>sends the rest concurrently, stopping within about a second of a cancel;</li>
- *   <li>records every outcome and the job's counters in one transaction.</li>
+ *   <li>records every outcome and the job's counters in one transaction (for SES, one per
+ *       {@code SEND_CONCURRENCY} sends).</li>
  * </ol>
  * A crash anywhere before that transaction leaves nothing recorded, so the redelivered message
  * sends again, with the same Idempotency-Key per (job, recipient).
@@ -54,20 +55,25 @@ public final class ChunkProcessor {
     private final Semaphore sendPermits;
     private final Clock clock;
     private final int maxDeliveries;
+    private final int recordEvery;
     private final Faults faults;
 
     /**
      * @param sendPermits bounds the sends in flight across all chunks handled by this instance
      * @param maxDeliveries the queue's maxReceiveCount: after that many deliveries a message goes
      *     to the dead-letter queue
+     * @param recordEvery how many sends to make before recording their outcomes: the whole chunk
+     *     for a provider that honours Idempotency-Key (one transaction per chunk); fewer for one
+     *     that does not (SES), because every send not yet recorded when a worker dies is sent again
      */
     public ChunkProcessor(JobRepository jobs, EmailSender sender, Semaphore sendPermits, Clock clock,
-                          int maxDeliveries, Faults faults) {
+                          int maxDeliveries, int recordEvery, Faults faults) {
         this.jobs = jobs;
         this.sender = sender;
         this.sendPermits = sendPermits;
         this.clock = clock;
         this.maxDeliveries = maxDeliveries;
+        this.recordEvery = Math.max(1, recordEvery);
         this.faults = faults;
     }
 
@@ -116,15 +122,19 @@ public final class ChunkProcessor {
 
         faults.at(Faults.BEFORE_SEND);
         CancelWatch cancel = new CancelWatch(job.id());
-        List<Attempt> attempts = sendAll(job, todo, cancel);
-        faults.at(Faults.BEFORE_RECORD);
-
-        Instant at = clock.instant();
-        Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-        for (Attempt attempt : attempts) {
-            transitions.put(attempt.recipient(), current -> after(current, attempt, at, delivery));
+        List<Attempt> attempts = new ArrayList<>(todo.size());
+        Map<String, Outcome> recorded = new LinkedHashMap<>();
+        for (int from = 0; from < todo.size(); from += recordEvery) {
+            List<Attempt> group = sendAll(job, todo.subList(from, Math.min(from + recordEvery, todo.size())), cancel);
+            faults.at(Faults.BEFORE_RECORD);
+            Instant at = clock.instant();
+            Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
+            for (Attempt attempt : group) {
+                transitions.put(attempt.recipient(), current -> after(current, attempt, at, delivery));
+            }
+            recorded.putAll(jobs.record(job.id(), transitions, before, at, job.expiresAt()));
+            attempts.addAll(group);
         }
-        Map<String, Outcome> recorded = jobs.record(job.id(), transitions, before, at, job.expiresAt());
         faults.at(Faults.AFTER_RECORD);
 
         int sent = 0;

@@ -68,9 +68,19 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender, Faults faults) {
         this(config, new ChunkProcessor(new JobRepository(dynamo, config.tableName()),
                         sender != null ? sender : Senders.create(config, Clients::ses),
-                        new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(), faults)::process,
+                        new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(),
+                        recordEvery(config), faults)::process,
                 (message, delay) -> sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl())
                         .receiptHandle(message.getReceiptHandle()).visibilityTimeout((int) delay.toSeconds())));
+    }
+
+    /**
+     * Sends per outcome transaction: a whole chunk when the provider honours Idempotency-Key (a
+     * resend is harmless), one wave of {@code SEND_CONCURRENCY} with SES (a resend is a duplicate
+     * email, so as few sends as possible stay unrecorded at any moment).
+     */
+    static int recordEvery(Config config) {
+        return config.sender() == Config.SenderKind.SES ? config.sendConcurrency() : Config.MAX_CHUNK_SIZE;
     }
 
     /** For tests of the adapter alone: the chunk work and the visibility change are seams. */

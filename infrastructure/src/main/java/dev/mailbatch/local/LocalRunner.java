@@ -290,7 +290,9 @@ public final class LocalRunner implements AutoCloseable {
                   outbox     %1$s/_local/outbox   (PUT %1$s/_local/sink to slow it down or make it fail)
                   AWS APIs   %2$s
                   queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log
-                Ctrl-C stops everything.""".formatted(baseUrl, emulator, resources.queueUrl(), resources.table()));
+                  redrive    AWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
+                Ctrl-C stops everything.""".formatted(baseUrl, emulator, resources.queueUrl(), resources.table(),
+                resources.dlqUrl(), backend.endpoint()));
     }
 
     @Override

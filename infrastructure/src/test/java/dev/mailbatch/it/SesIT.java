@@ -73,6 +73,35 @@ class SesIT {
         assertThat(failed.findValuesAsText("error")).allSatisfy(e -> assertThat(e).contains("MessageRejected"));
     }
 
+    @Test
+    void withSesAWorkerThatDiesResendsOnlyTheWaveItHadNotRecorded(Backend backend) throws Exception {
+        assumeTrue(backend.isMoto(), "counting what SES accepted uses moto's own API");
+        String from = "waves-" + System.nanoTime() + "@mailbatch.example";
+        backend.ses().createEmailIdentity(r -> r.emailIdentity(from));
+        // Dies once, after the third wave of 8 was sent and before it was recorded.
+        java.util.concurrent.atomic.AtomicInteger records = new java.util.concurrent.atomic.AtomicInteger();
+        dev.mailbatch.worker.Faults diesOnce = point -> {
+            if (point.equals(dev.mailbatch.worker.Faults.BEFORE_RECORD) && records.incrementAndGet() == 3) {
+                throw new PipelineIT.WorkerKilled();
+            }
+        };
+        Map<String, String> env = new java.util.HashMap<>(env(from));
+        env.put("SEND_CONCURRENCY", "8");
+        TestStack stack = new TestStack(backend, env, new dev.mailbatch.mail.SesSender(backend.ses()),
+                java.util.function.UnaryOperator.identity(), diesOnce);
+        List<String> to = java.util.stream.IntStream.range(0, 40).mapToObj(i -> "wave" + i + "@example.com").toList();
+        String jobId = stack.postJson(Map.of("emails", to, "subject", "waves", "text", "t")).body().path("jobId").asText();
+
+        assertThat(stack.drainThroughCrashes(Duration.ofSeconds(60))).isEqualTo(1);
+
+        assertThat(stack.get("/emails/" + jobId).body().path("sent").asInt()).isEqualTo(40);
+        int accepted = 0;
+        for (JsonNode message : motoData(backend).path("ses").path("Message")) {
+            accepted += message.path("source").asText().equals(from) ? 1 : 0;
+        }
+        assertThat(accepted).as("40 emails, plus the one unrecorded wave of 8 sent again").isEqualTo(48);
+    }
+
     private static JsonNode motoData(Backend backend) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(backend.endpoint() + "/moto-api/data.json")).build(),
