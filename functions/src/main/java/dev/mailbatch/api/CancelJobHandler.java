@@ -48,10 +48,7 @@ public final class CancelJobHandler implements RequestHandler<APIGatewayV2HTTPEv
                 throw ApiException.invalid(name, "is not a known query parameter");
             }
             for (int tries = 1; tries <= MAX_TRIES; tries++) {
-                Job job = jobs.find(id, clock.instant()).orElseThrow(ApiException::notFound);
-                if (job.isOrphaned(clock.instant())) {
-                    job = jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
-                }
+                Job job = jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound);
                 if (job.state().isTerminal()) {
                     throw new ApiException(409, "JOB_FINISHED", "The job is already " + job.state().name() + ".",
                             List.of(new ApiException.FieldError("jobId", "names a job that is " + job.state().name())));

@@ -62,11 +62,7 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
                 String name = event.getQueryStringParameters().keySet().iterator().next();
                 throw ApiException.invalid(name, "is not a known query parameter");
             }
-            Job job = jobs.find(id, clock.instant()).orElseThrow(ApiException::notFound);
-            if (job.isOrphaned(clock.instant())) {
-                job = jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
-            }
-            return JobViews.status(200, job);
+            return JobViews.status(200, jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound));
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {

@@ -127,15 +127,12 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
         }
         Instant deadline = clock.instant().plus(KEY_WAIT);
         while (true) {
-            Optional<Job> found = jobs.find(held.jobId(), clock.instant());
+            Optional<Job> found = jobs.findSettled(held.jobId(), clock.instant());
             if (found.isEmpty()) {
                 jobs.releaseKey(key, held.jobId());
                 return Optional.empty();
             }
             Job job = found.get();
-            if (job.isOrphaned(clock.instant())) {
-                job = jobs.abandon(job, clock.instant(), ENQUEUE_FAILED);
-            }
             if (job.enqueuedAt() != null) {
                 return Optional.of(accepted(job, true));
             }

@@ -248,6 +248,15 @@ public final class JobRepository {
         return findAny(id).filter(job -> job.expiresAt().isAfter(now));
     }
 
+    /**
+     * The job as {@link #find} reads it, except that a job whose submit died before enqueueing it
+     * ({@link Job#isOrphaned}) is abandoned first: read after the submit deadline, such a job is
+     * FAILED with a reason, never PENDING forever.
+     */
+    public Optional<Job> findSettled(String id, Instant now) {
+        return find(id, now).map(job -> job.isOrphaned(now) ? abandon(job, now, Job.ABANDONED_REASON) : job);
+    }
+
     private Optional<Job> findAny(String id) {
         Map<String, AttributeValue> item;
         try {

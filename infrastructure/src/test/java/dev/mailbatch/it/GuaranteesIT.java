@@ -141,12 +141,11 @@ class GuaranteesIT {
         TestStack stack = stack(backend);
         String jobId = submit(stack, batch(400, "w"), null).body().path("jobId").asText();
 
+        CountDownLatch thirtySent = new CountDownLatch(30);
+        provider.addMockServiceRequestListener((request, response) -> thirtySent.countDown());
         try (ExecutorService worker = Executors.newSingleThreadExecutor()) {
             Future<Integer> drained = worker.submit(() -> stack.events.drain(DRAIN));
-            Instant deadline = Instant.now().plusSeconds(60);
-            while (deliveries().size() < 30 && Instant.now().isBefore(deadline)) {
-                Thread.sleep(20); // poll interval while the worker runs
-            }
+            assertThat(thirtySent.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the worker is sending").isTrue();
             assertThat(stack.delete("/emails/" + jobId).status()).isEqualTo(202);
             drained.get();
         }
