@@ -80,8 +80,8 @@ public final class ChunkProcessor {
     /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
     public ChunkResult process(ChunkMessage message, int delivery) {
         Optional<Job> found = jobs.find(message.jobId(), clock.instant());
-        if (found.isEmpty() || found.get().abandonedAt() != null) {
-            return ChunkResult.NOTHING_TO_DO; // expired, or given up unsent
+        if (found.isEmpty() || found.get().abandonedAt() != null || found.get().sent() == found.get().total()) {
+            return ChunkResult.NOTHING_TO_DO; // expired, given up unsent, or every recipient sent
         }
         Job job = found.get();
         if (job.enqueuedAt() == null) {
