@@ -149,7 +149,8 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
                 return Optional.of(response);
             }
             try {
-                Thread.sleep(50);
+                // Polls one item: with many repeats waiting at once, spread the reads out.
+                Thread.sleep(100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(50));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StoreException("interrupted", e);
