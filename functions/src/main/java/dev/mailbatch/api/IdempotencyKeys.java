@@ -1,6 +1,6 @@
 package dev.mailbatch.api;
 
-/** The Idempotency-Key request header: 1 to 255 printable ASCII characters. */
+/** The Idempotency-Key request header: 1 to 255 printable ASCII characters, not all spaces. */
 public final class IdempotencyKeys {
     public static final String HEADER = "idempotency-key";
     public static final int MAX_CHARS = 255;
@@ -15,7 +15,7 @@ public final class IdempotencyKeys {
         }
         if (value.isEmpty() || value.length() > MAX_CHARS || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)
                 || value.isBlank()) {
-            throw ApiException.invalid("Idempotency-Key", "must be 1 to " + MAX_CHARS + " printable ASCII characters");
+            throw ApiException.invalid("Idempotency-Key", "must be 1 to " + MAX_CHARS + " printable ASCII characters, not all spaces");
         }
         return value;
     }
