@@ -16,7 +16,8 @@ public final class ApiException extends RuntimeException {
     }
 
     public static ApiException invalid(String field, String message) {
-        return new ApiException(400, "INVALID_REQUEST", "The request is invalid.", List.of(new FieldError(field, message)));
+        return new ApiException(
+                400, "INVALID_REQUEST", "The request is invalid.", List.of(new FieldError(field, message)));
     }
 
     public static ApiException notFound() {
@@ -36,6 +37,5 @@ public final class ApiException extends RuntimeException {
     }
 
     /** One field at fault: a JSON path such as {@code emails[3]} and what is wrong with it. */
-    public record FieldError(String field, String message) {
-    }
+    public record FieldError(String field, String message) {}
 }

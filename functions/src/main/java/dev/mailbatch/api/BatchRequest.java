@@ -9,8 +9,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /** A validated POST /emails: unique recipients in the order given, and the content. */
-public record BatchRequest(List<EmailAddress> recipients, int duplicatesRemoved,
-                           String subject, String text, String html, String from) {
+public record BatchRequest(
+        List<EmailAddress> recipients, int duplicatesRemoved, String subject, String text, String html, String from) {
 
     /**
      * A digest of what the request asks for, after validation and normalisation: two bodies that
@@ -18,10 +18,16 @@ public record BatchRequest(List<EmailAddress> recipients, int duplicatesRemoved,
      * Idempotency-Key may be reused only with the same fingerprint.
      */
     public String fingerprint() {
-        List<Object> canonical = Arrays.asList(from, subject, text, html, duplicatesRemoved,
+        List<Object> canonical = Arrays.asList(
+                from,
+                subject,
+                text,
+                html,
+                duplicatesRemoved,
                 recipients.stream().map(EmailAddress::address).toList());
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(Json.write(canonical).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(Json.write(canonical).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);

@@ -21,6 +21,7 @@ public final class BatchRequestParser {
     public static final int MAX_SUBJECT_CHARS = 998;
     /** At most this many per-field errors are listed; a list of 10,000 bad addresses says so once. */
     static final int MAX_DETAILS = 20;
+
     private static final Set<String> FIELDS = Set.of("emails", "subject", "text", "html", "from");
 
     private final Config config;
@@ -35,12 +36,16 @@ public final class BatchRequestParser {
      */
     public BatchRequest parse(String contentType, byte[] body) {
         if (!isJson(contentType)) {
-            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE",
+            throw new ApiException(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
                     "The body must be JSON, sent with Content-Type: application/json.",
                     List.of(new FieldError("content-type", "must be application/json")));
         }
         if (body.length > config.maxBodyBytes()) {
-            throw new ApiException(413, "PAYLOAD_TOO_LARGE",
+            throw new ApiException(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
                     "The body is larger than " + config.maxBodyBytes() + " bytes.",
                     List.of(new FieldError("body", "must be at most " + config.maxBodyBytes() + " bytes")));
         }
@@ -48,10 +53,16 @@ public final class BatchRequestParser {
         try {
             root = Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, "INVALID_JSON", "The body is not valid JSON.",
+            throw new ApiException(
+                    400,
+                    "INVALID_JSON",
+                    "The body is not valid JSON.",
                     List.of(new FieldError("body", "is not valid JSON")));
         } catch (java.io.IOException e) {
-            throw new ApiException(400, "INVALID_JSON", "The body is not valid JSON.",
+            throw new ApiException(
+                    400,
+                    "INVALID_JSON",
+                    "The body is not valid JSON.",
                     List.of(new FieldError("body", "could not be read as JSON")));
         }
         if (root == null || !root.isObject()) {
@@ -63,7 +74,8 @@ public final class BatchRequestParser {
             String name = names.next();
             if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
                 // found by the fuzz test: a field error must name a field a person can read
-                errors.add(new FieldError("body", "has a field whose name is blank, longer than 100 characters or unprintable"));
+                errors.add(new FieldError(
+                        "body", "has a field whose name is blank, longer than 100 characters or unprintable"));
             } else if (!FIELDS.contains(name)) {
                 errors.add(new FieldError(name, "is not a known field"));
             }
@@ -83,7 +95,10 @@ public final class BatchRequestParser {
                 errors.add(new FieldError("subject", "must not contain line breaks"));
             }
         }
-        if (isEmpty(text) && isEmpty(html) && errors.stream().noneMatch(e -> e.field().equals("text") || e.field().equals("html"))) {
+        if (isEmpty(text)
+                && isEmpty(html)
+                && errors.stream()
+                        .noneMatch(e -> e.field().equals("text") || e.field().equals("html"))) {
             errors.add(new FieldError("text", "text or html is required"));
         }
 
@@ -94,16 +109,24 @@ public final class BatchRequestParser {
         int contentBytes = utf8(subject) + utf8(text) + utf8(html);
         if (contentBytes > config.maxContentBytes()) {
             String field = utf8(html) >= utf8(text) ? "html" : "text";
-            throw new ApiException(413, "PAYLOAD_TOO_LARGE",
+            throw new ApiException(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
                     "subject, text and html together are larger than " + config.maxContentBytes() + " bytes.",
-                    List.of(new FieldError(field, "subject + text + html must be at most " + config.maxContentBytes() + " bytes (UTF-8)")));
+                    List.of(new FieldError(
+                            field,
+                            "subject + text + html must be at most " + config.maxContentBytes() + " bytes (UTF-8)")));
         }
-        return new BatchRequest(recipients.unique, recipients.duplicates, subject,
-                isEmpty(text) ? null : text, isEmpty(html) ? null : html, from);
+        return new BatchRequest(
+                recipients.unique,
+                recipients.duplicates,
+                subject,
+                isEmpty(text) ? null : text,
+                isEmpty(html) ? null : html,
+                from);
     }
 
-    private record Recipients(List<EmailAddress> unique, int duplicates) {
-    }
+    private record Recipients(List<EmailAddress> unique, int duplicates) {}
 
     private Recipients recipients(JsonNode emails, List<FieldError> errors) {
         if (emails == null || emails.isNull()) {
@@ -119,9 +142,13 @@ public final class BatchRequestParser {
             return new Recipients(List.of(), 0);
         }
         if (emails.size() > config.maxRecipients()) {
-            throw new ApiException(413, "TOO_MANY_RECIPIENTS",
+            throw new ApiException(
+                    413,
+                    "TOO_MANY_RECIPIENTS",
                     "A batch takes at most " + config.maxRecipients() + " addresses.",
-                    List.of(new FieldError("emails", "must contain at most " + config.maxRecipients() + " addresses, got " + emails.size())));
+                    List.of(new FieldError(
+                            "emails",
+                            "must contain at most " + config.maxRecipients() + " addresses, got " + emails.size())));
         }
         List<EmailAddress> unique = new ArrayList<>(emails.size());
         Set<String> seen = new HashSet<>(emails.size() * 2);
@@ -162,7 +189,8 @@ public final class BatchRequestParser {
             return null;
         }
         String key = parsed.value().key();
-        if (!config.allowedFrom().contains(key) && !key.equals(config.defaultFrom().toLowerCase(Locale.ROOT))) {
+        if (!config.allowedFrom().contains(key)
+                && !key.equals(config.defaultFrom().toLowerCase(Locale.ROOT))) {
             errors.add(new FieldError("from", "is not an allowed sender address"));
             return null;
         }

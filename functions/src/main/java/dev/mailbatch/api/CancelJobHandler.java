@@ -43,19 +43,29 @@ public final class CancelJobHandler implements RequestHandler<APIGatewayV2HTTPEv
             if (!JobIds.isWellFormed(id)) {
                 throw ApiException.notFound();
             }
-            if (event.getQueryStringParameters() != null && !event.getQueryStringParameters().isEmpty()) {
-                String name = event.getQueryStringParameters().keySet().iterator().next();
+            if (event.getQueryStringParameters() != null
+                    && !event.getQueryStringParameters().isEmpty()) {
+                String name =
+                        event.getQueryStringParameters().keySet().iterator().next();
                 throw ApiException.invalid(name, "is not a known query parameter");
             }
             for (int tries = 1; tries <= MAX_TRIES; tries++) {
                 Job job = jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound);
                 if (job.state().isTerminal()) {
-                    throw new ApiException(409, "JOB_FINISHED", "The job is already " + job.state().name() + ".",
-                            List.of(new ApiException.FieldError("jobId", "names a job that is " + job.state().name())));
+                    throw new ApiException(
+                            409,
+                            "JOB_FINISHED",
+                            "The job is already " + job.state().name() + ".",
+                            List.of(new ApiException.FieldError(
+                                    "jobId",
+                                    "names a job that is " + job.state().name())));
                 }
                 if (jobs.cancel(job, clock.instant())) {
-                    context.getLogger().log("job cancelled jobId=" + id + " sent=" + job.sent() + " failed=" + job.failed()
-                            + " pending=" + job.pending(), LogLevel.INFO);
+                    context.getLogger()
+                            .log(
+                                    "job cancelled jobId=" + id + " sent=" + job.sent() + " failed=" + job.failed()
+                                            + " pending=" + job.pending(),
+                                    LogLevel.INFO);
                     return JobViews.status(202, jobs.find(id, clock.instant()).orElse(job));
                 }
                 // the counters moved between the read and the write: read again and decide again
@@ -64,7 +74,10 @@ public final class CancelJobHandler implements RequestHandler<APIGatewayV2HTTPEv
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger().log("cancel failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(), LogLevel.ERROR);
+            context.getLogger()
+                    .log(
+                            "cancel failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(),
+                            LogLevel.ERROR);
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }

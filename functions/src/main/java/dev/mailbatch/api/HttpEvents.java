@@ -7,8 +7,7 @@ import java.util.Map;
 
 /** Reading an HTTP API (payload format 2.0) event. */
 final class HttpEvents {
-    private HttpEvents() {
-    }
+    private HttpEvents() {}
 
     /** A header by name, whatever its case (API Gateway lower-cases them; not every caller does). */
     static String header(APIGatewayV2HTTPEvent event, String name) {
@@ -42,10 +41,13 @@ final class HttpEvents {
 
     static String requestId(APIGatewayV2HTTPEvent event) {
         return event.getRequestContext() == null || event.getRequestContext().getRequestId() == null
-                ? "-" : event.getRequestContext().getRequestId();
+                ? "-"
+                : event.getRequestContext().getRequestId();
     }
 
     static String pathParameter(APIGatewayV2HTTPEvent event, String name) {
-        return event.getPathParameters() == null ? null : event.getPathParameters().get(name);
+        return event.getPathParameters() == null
+                ? null
+                : event.getPathParameters().get(name);
     }
 }

@@ -7,8 +7,7 @@ import java.util.Map;
 
 /** Builds every API response, and the one error envelope, in one place. */
 public final class HttpResponses {
-    private HttpResponses() {
-    }
+    private HttpResponses() {}
 
     public static APIGatewayV2HTTPResponse json(int status, Object body, Map<String, String> extraHeaders) {
         Map<String, String> headers = new LinkedHashMap<>();
@@ -37,8 +36,11 @@ public final class HttpResponses {
 
     /** For faults of ours or of AWS: a retryable 5xx that tells nothing of the internals. */
     public static APIGatewayV2HTTPResponse unavailable(String requestId) {
-        ApiException e = new ApiException(503, "SERVICE_UNAVAILABLE",
-                "The service could not take the request; retry it. Request id: " + requestId, List.of());
+        ApiException e = new ApiException(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "The service could not take the request; retry it. Request id: " + requestId,
+                List.of());
         APIGatewayV2HTTPResponse response = error(e);
         response.getHeaders().put("retry-after", "1");
         return response;

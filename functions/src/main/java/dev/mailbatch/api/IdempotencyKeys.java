@@ -5,17 +5,19 @@ public final class IdempotencyKeys {
     public static final String HEADER = "idempotency-key";
     public static final int MAX_CHARS = 255;
 
-    private IdempotencyKeys() {
-    }
+    private IdempotencyKeys() {}
 
     /** @return the key, or null if the header is absent; throws a 400 naming the header if it is malformed */
     public static String validate(String value) {
         if (value == null) {
             return null;
         }
-        if (value.isEmpty() || value.length() > MAX_CHARS || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)
+        if (value.isEmpty()
+                || value.length() > MAX_CHARS
+                || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)
                 || value.isBlank()) {
-            throw ApiException.invalid("Idempotency-Key", "must be 1 to " + MAX_CHARS + " printable ASCII characters, not all spaces");
+            throw ApiException.invalid(
+                    "Idempotency-Key", "must be 1 to " + MAX_CHARS + " printable ASCII characters, not all spaces");
         }
         return value;
     }

@@ -58,15 +58,20 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
             if (isRecipientsRoute(event)) {
                 return recipients(id, event.getQueryStringParameters());
             }
-            if (event.getQueryStringParameters() != null && !event.getQueryStringParameters().isEmpty()) {
-                String name = event.getQueryStringParameters().keySet().iterator().next();
+            if (event.getQueryStringParameters() != null
+                    && !event.getQueryStringParameters().isEmpty()) {
+                String name =
+                        event.getQueryStringParameters().keySet().iterator().next();
                 throw ApiException.invalid(name, "is not a known query parameter");
             }
             return JobViews.status(200, jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound));
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger().log("status read failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(), LogLevel.ERROR);
+            context.getLogger()
+                    .log(
+                            "status read failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(),
+                            LogLevel.ERROR);
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }
@@ -97,7 +102,10 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
         int limit = DEFAULT_LIMIT;
         if (query.containsKey("limit")) {
             String raw = query.get("limit");
-            if (raw == null || !raw.matches("\\d{1,4}") || Integer.parseInt(raw) < 1 || Integer.parseInt(raw) > MAX_LIMIT) {
+            if (raw == null
+                    || !raw.matches("\\d{1,4}")
+                    || Integer.parseInt(raw) < 1
+                    || Integer.parseInt(raw) > MAX_LIMIT) {
                 throw ApiException.invalid("limit", "must be a whole number from 1 to " + MAX_LIMIT);
             }
             limit = Integer.parseInt(raw);
@@ -113,7 +121,8 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
         } catch (JobRepository.InvalidCursorException e) {
             throw ApiException.invalid("cursor", "is not a cursor this API returned for this job and status");
         }
-        List<Map<String, Object>> items = page.items().stream().map(JobStatusHandler::recipient).toList();
+        List<Map<String, Object>> items =
+                page.items().stream().map(JobStatusHandler::recipient).toList();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("items", items);
         body.put("nextCursor", page.nextCursor());

@@ -11,8 +11,7 @@ final class JobViews {
     /** Seconds a client should wait before polling a job that is not finished. */
     static final String RETRY_AFTER_SECONDS = "2";
 
-    private JobViews() {
-    }
+    private JobViews() {}
 
     static APIGatewayV2HTTPResponse status(int httpStatus, Job job) {
         Map<String, Object> body = new LinkedHashMap<>();

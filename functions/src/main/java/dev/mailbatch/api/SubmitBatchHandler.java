@@ -42,6 +42,7 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
     private static final int ENQUEUE_CONCURRENCY = 8;
     /** How long a repeat waits for the first request with its key to finish enqueueing. */
     private static final Duration KEY_WAIT = Duration.ofSeconds(5);
+
     private static final String ENQUEUE_FAILED = "the job could not be put on the queue; nothing was sent";
 
     private final Config config;
@@ -71,8 +72,13 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger().log("submit failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage()
-                    + (e.getCause() == null ? "" : " (" + e.getCause().getClass().getSimpleName() + ")"), LogLevel.ERROR);
+            context.getLogger()
+                    .log(
+                            "submit failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage()
+                                    + (e.getCause() == null
+                                            ? ""
+                                            : " (" + e.getCause().getClass().getSimpleName() + ")"),
+                            LogLevel.ERROR);
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }
@@ -83,8 +89,14 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
             String id = JobIds.next();
             Instant now = clock.instant();
             List<ChunkMessage> chunks = Chunks.split(id, request.recipients(), config.chunkSize());
-            Job job = Job.submitted(id, new Job.Content(request.from(), request.subject(), request.text(), request.html()),
-                    request.recipients().size(), chunks.size(), request.duplicatesRemoved(), now, now.plus(config.retention()));
+            Job job = Job.submitted(
+                    id,
+                    new Job.Content(request.from(), request.subject(), request.text(), request.html()),
+                    request.recipients().size(),
+                    chunks.size(),
+                    request.duplicatesRemoved(),
+                    now,
+                    now.plus(config.retention()));
             if (key == null) {
                 jobs.create(job);
             } else {
@@ -107,9 +119,12 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
                 giveUp(job, key, context);
                 throw new StoreException("job " + id + " was abandoned before it was enqueued", null);
             }
-            context.getLogger().log("job submitted jobId=" + id + " total=" + job.total() + " chunks=" + chunks.size()
-                    + " duplicatesRemoved=" + request.duplicatesRemoved() + (key == null ? "" : " idempotencyKey=yes"),
-                    LogLevel.INFO);
+            context.getLogger()
+                    .log(
+                            "job submitted jobId=" + id + " total=" + job.total() + " chunks=" + chunks.size()
+                                    + " duplicatesRemoved=" + request.duplicatesRemoved()
+                                    + (key == null ? "" : " idempotencyKey=yes"),
+                            LogLevel.INFO);
             return accepted(job, false);
         }
         throw new StoreException("the idempotency key changed hands three times", null);
@@ -121,9 +136,12 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
      */
     private Optional<APIGatewayV2HTTPResponse> replay(JobRepository.KeyRecord held, String key, String fingerprint) {
         if (!held.fingerprint().equals(fingerprint)) {
-            throw new ApiException(409, "IDEMPOTENCY_KEY_REUSED",
+            throw new ApiException(
+                    409,
+                    "IDEMPOTENCY_KEY_REUSED",
                     "This Idempotency-Key was used with a different request.",
-                    List.of(new ApiException.FieldError("Idempotency-Key", "was already used with a different request body")));
+                    List.of(new ApiException.FieldError(
+                            "Idempotency-Key", "was already used with a different request body")));
         }
         Instant deadline = clock.instant().plus(KEY_WAIT);
         while (true) {
@@ -141,16 +159,20 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
                 return Optional.empty();
             }
             if (!clock.instant().isBefore(deadline)) {
-                ApiException busy = new ApiException(409, "IDEMPOTENCY_KEY_IN_USE",
+                ApiException busy = new ApiException(
+                        409,
+                        "IDEMPOTENCY_KEY_IN_USE",
                         "A request with this Idempotency-Key is still being processed; retry it.",
-                        List.of(new ApiException.FieldError("Idempotency-Key", "is in use by a request still in progress")));
+                        List.of(new ApiException.FieldError(
+                                "Idempotency-Key", "is in use by a request still in progress")));
                 APIGatewayV2HTTPResponse response = HttpResponses.error(busy);
                 response.getHeaders().put("retry-after", "1");
                 return Optional.of(response);
             }
             try {
                 // Polls one item: with many repeats waiting at once, spread the reads out.
-                Thread.sleep(100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(50));
+                Thread.sleep(
+                        100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(50));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StoreException("interrupted", e);

@@ -15,8 +15,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 public final class Clients {
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
 
-    private Clients() {
-    }
+    private Clients() {}
 
     public static DynamoDbClient dynamoDb() {
         return DynamoDbClient.builder().httpClient(HTTP).build();

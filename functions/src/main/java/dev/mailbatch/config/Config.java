@@ -33,13 +33,30 @@ public record Config(
         int maxDeliveries) {
 
     /** Which EmailSender the worker uses. */
-    public enum SenderKind { HTTP, SES }
+    public enum SenderKind {
+        HTTP,
+        SES
+    }
 
     /** Every environment variable {@link #from} reads. */
-    public static final List<String> VARIABLES = List.of("TABLE_NAME", "QUEUE_URL", "MAX_RECIPIENTS", "CHUNK_SIZE",
-            "MAX_CONTENT_BYTES", "MAX_BODY_BYTES", "DEFAULT_FROM", "ALLOWED_FROM", "SENDER", "PROVIDER_URL",
-            "PROVIDER_TOKEN", "PROVIDER_TIMEOUT_MS", "SEND_CONCURRENCY", "RETENTION_DAYS", "RETRY_BASE_SECONDS",
-            "RETRY_MAX_SECONDS", "MAX_DELIVERIES");
+    public static final List<String> VARIABLES = List.of(
+            "TABLE_NAME",
+            "QUEUE_URL",
+            "MAX_RECIPIENTS",
+            "CHUNK_SIZE",
+            "MAX_CONTENT_BYTES",
+            "MAX_BODY_BYTES",
+            "DEFAULT_FROM",
+            "ALLOWED_FROM",
+            "SENDER",
+            "PROVIDER_URL",
+            "PROVIDER_TOKEN",
+            "PROVIDER_TIMEOUT_MS",
+            "SEND_CONCURRENCY",
+            "RETENTION_DAYS",
+            "RETRY_BASE_SECONDS",
+            "RETRY_MAX_SECONDS",
+            "MAX_DELIVERIES");
 
     /** DynamoDB's TransactWriteItems takes 100 actions: a chunk's recipients plus the job. */
     public static final int MAX_CHUNK_SIZE = 99;
@@ -50,9 +67,12 @@ public record Config(
         require(maxContentBytes >= 1 && maxContentBytes <= 256 * 1024, "MAX_CONTENT_BYTES must be 1..262144");
         require(sendConcurrency >= 1 && sendConcurrency <= 256, "SEND_CONCURRENCY must be 1..256");
         require(sender != SenderKind.HTTP || providerUrl != null, "PROVIDER_URL is required when SENDER=http");
-        require(!retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
+        require(
+                !retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
                 "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
-        require(maxDeliveries >= 3 && maxDeliveries <= 1000, "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
+        require(
+                maxDeliveries >= 3 && maxDeliveries <= 1000,
+                "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
         allowedFrom = allowedFrom.stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     }
 
@@ -68,7 +88,9 @@ public record Config(
                 integer(env, "MAX_BODY_BYTES", 4 * 1024 * 1024),
                 get(env, "DEFAULT_FROM", ""),
                 Arrays.stream(get(env, "ALLOWED_FROM", "").split(","))
-                        .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet()),
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .collect(Collectors.toSet()),
                 SenderKind.valueOf(get(env, "SENDER", "http").toUpperCase(Locale.ROOT)),
                 provider.isEmpty() ? null : URI.create(provider),
                 get(env, "PROVIDER_TOKEN", ""),

@@ -11,8 +11,11 @@ import java.util.List;
  * @param chunk the slice's index within the job (0-based)
  * @param to the recipients, as validated and normalised at submit
  */
-public record ChunkMessage(@JsonProperty("v") int v, @JsonProperty("jobId") String jobId,
-                           @JsonProperty("chunk") int chunk, @JsonProperty("to") List<String> to) {
+public record ChunkMessage(
+        @JsonProperty("v") int v,
+        @JsonProperty("jobId") String jobId,
+        @JsonProperty("chunk") int chunk,
+        @JsonProperty("to") List<String> to) {
     public static final int VERSION = 1;
 
     public static ChunkMessage of(String jobId, int chunk, List<String> to) {

@@ -68,8 +68,11 @@ public record EmailAddress(String address, String key) {
         }
         for (int i = 0; i < local.length(); i++) {
             char c = local.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || ATEXT.indexOf(c) >= 0;
+            boolean ok = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '.'
+                    || ATEXT.indexOf(c) >= 0;
             if (!ok) {
                 return Optional.of("has a character not allowed in a local part");
             }

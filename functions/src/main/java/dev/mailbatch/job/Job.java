@@ -19,10 +19,23 @@ import java.time.Instant;
  * @param reason why the job was abandoned, or null
  * @param duplicatesRemoved addresses dropped at submit as repeats (part of the submit's answer)
  */
-public record Job(String id, Content content, long total, int chunks, long sent, long failed, long cancelled,
-                  Instant createdAt, Instant updatedAt, Instant startedAt, Instant enqueuedAt,
-                  Instant cancelledAt, Instant abandonedAt, String reason, int duplicatesRemoved,
-                  Instant expiresAt) {
+public record Job(
+        String id,
+        Content content,
+        long total,
+        int chunks,
+        long sent,
+        long failed,
+        long cancelled,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant startedAt,
+        Instant enqueuedAt,
+        Instant cancelledAt,
+        Instant abandonedAt,
+        String reason,
+        int duplicatesRemoved,
+        Instant expiresAt) {
 
     /**
      * How long a job may wait for its submit to finish enqueueing before it is abandoned: well
@@ -30,17 +43,32 @@ public record Job(String id, Content content, long total, int chunks, long sent,
      */
     public static final Duration SUBMIT_DEADLINE = Duration.ofMinutes(2);
     /** The reason of a job abandoned because its submit died before enqueueing it. */
-    public static final String ABANDONED_REASON = "the submit did not finish putting the job on the queue; nothing was sent";
+    public static final String ABANDONED_REASON =
+            "the submit did not finish putting the job on the queue; nothing was sent";
 
     /** What is sent to every recipient. text or html may be null, not both. */
-    public record Content(String from, String subject, String text, String html) {
-    }
+    public record Content(String from, String subject, String text, String html) {}
 
     /** A job as submitted, before any work. */
-    public static Job submitted(String id, Content content, long total, int chunks, int duplicatesRemoved,
-                                Instant now, Instant expiresAt) {
-        return new Job(id, content, total, chunks, 0, 0, 0, now, now, null, null, null, null, null,
-                duplicatesRemoved, expiresAt);
+    public static Job submitted(
+            String id, Content content, long total, int chunks, int duplicatesRemoved, Instant now, Instant expiresAt) {
+        return new Job(
+                id,
+                content,
+                total,
+                chunks,
+                0,
+                0,
+                0,
+                now,
+                now,
+                null,
+                null,
+                null,
+                null,
+                null,
+                duplicatesRemoved,
+                expiresAt);
     }
 
     public JobState state() {
@@ -53,7 +81,9 @@ public record Job(String id, Content content, long total, int chunks, long sent,
 
     /** Whether its submit died or failed between writing it and enqueueing all of it. */
     public boolean isOrphaned(Instant now) {
-        return enqueuedAt == null && abandonedAt == null && !createdAt.plus(SUBMIT_DEADLINE).isAfter(now);
+        return enqueuedAt == null
+                && abandonedAt == null
+                && !createdAt.plus(SUBMIT_DEADLINE).isAfter(now);
     }
 
     /** When the last recipient was done: the last counter update of a finished job. */

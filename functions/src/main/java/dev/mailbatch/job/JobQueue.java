@@ -59,7 +59,9 @@ public final class JobQueue {
                 future.get();
             }
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof StoreException se ? se : new StoreException("could not enqueue", e.getCause());
+            throw e.getCause() instanceof StoreException se
+                    ? se
+                    : new StoreException("could not enqueue", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while enqueueing", e);
@@ -85,11 +87,14 @@ public final class JobQueue {
             if (!response.hasFailed() || response.failed().isEmpty()) {
                 return;
             }
-            List<String> failedIds = response.failed().stream().map(BatchResultErrorEntry::id).toList();
+            List<String> failedIds =
+                    response.failed().stream().map(BatchResultErrorEntry::id).toList();
             boolean senderFault = response.failed().stream().anyMatch(BatchResultErrorEntry::senderFault);
             if (senderFault || tries >= MAX_TRIES) {
-                throw new StoreException("SQS refused " + failedIds.size() + " chunk(s): "
-                        + response.failed().get(0).code(), null);
+                throw new StoreException(
+                        "SQS refused " + failedIds.size() + " chunk(s): "
+                                + response.failed().get(0).code(),
+                        null);
             }
             entries = entries.stream().filter(e -> failedIds.contains(e.id())).toList();
             try {

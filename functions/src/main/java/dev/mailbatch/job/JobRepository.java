@@ -71,8 +71,7 @@ public final class JobRepository {
     }
 
     /** An Idempotency-Key's record: the job the first request with it made, and that request's fingerprint. */
-    public record KeyRecord(String jobId, String fingerprint) {
-    }
+    public record KeyRecord(String jobId, String fingerprint) {}
 
     /**
      * Writes a new job and claims {@code key} for it, in one transaction.
@@ -89,15 +88,22 @@ public final class JobRepository {
         for (int tries = 1; ; tries++) {
             try {
                 dynamo.transactWriteItems(r -> r.transactItems(
-                        TransactWriteItem.builder().put(p -> p.tableName(table).item(jobItem(job))
-                                .conditionExpression("attribute_not_exists(pk)")).build(),
-                        TransactWriteItem.builder().put(p -> p.tableName(table).item(keyItem)
-                                .conditionExpression("attribute_not_exists(pk) OR expiresAt < :now")
-                                .expressionAttributeValues(Map.of(":now", n(now.getEpochSecond())))).build()));
+                        TransactWriteItem.builder()
+                                .put(p -> p.tableName(table)
+                                        .item(jobItem(job))
+                                        .conditionExpression("attribute_not_exists(pk)"))
+                                .build(),
+                        TransactWriteItem.builder()
+                                .put(p -> p.tableName(table)
+                                        .item(keyItem)
+                                        .conditionExpression("attribute_not_exists(pk) OR expiresAt < :now")
+                                        .expressionAttributeValues(Map.of(":now", n(now.getEpochSecond()))))
+                                .build()));
                 return Optional.empty();
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
+                if (reasons.size() == 2
+                        && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
                     Optional<KeyRecord> held = findKey(key, now);
                     if (held.isPresent()) {
                         return held;
@@ -120,7 +126,8 @@ public final class JobRepository {
     public Optional<KeyRecord> findKey(String key, Instant now) {
         Map<String, AttributeValue> item;
         try {
-            item = dynamo.getItem(r -> r.tableName(table).key(keyKey(key)).consistentRead(true)).item();
+            item = dynamo.getItem(r -> r.tableName(table).key(keyKey(key)).consistentRead(true))
+                    .item();
         } catch (SdkException e) {
             throw new StoreException("could not read an idempotency key", e);
         }
@@ -133,7 +140,9 @@ public final class JobRepository {
     /** Frees {@code key} if it still names {@code jobId}, so that a retry with it makes a new job. */
     public void releaseKey(String key, String jobId) {
         try {
-            dynamo.deleteItem(r -> r.tableName(table).key(keyKey(key)).conditionExpression("jobId = :id")
+            dynamo.deleteItem(r -> r.tableName(table)
+                    .key(keyKey(key))
+                    .conditionExpression("jobId = :id")
                     .expressionAttributeValues(Map.of(":id", s(jobId))));
         } catch (ConditionalCheckFailedException gone) {
             // released already, or held by another job: nothing to do
@@ -149,7 +158,8 @@ public final class JobRepository {
      */
     public boolean markEnqueued(String id, Instant now) {
         try {
-            dynamo.updateItem(r -> r.tableName(table).key(jobKey(id))
+            dynamo.updateItem(r -> r.tableName(table)
+                    .key(jobKey(id))
                     .updateExpression("SET enqueuedAt = if_not_exists(enqueuedAt, :now)")
                     .conditionExpression("attribute_exists(pk) AND attribute_not_exists(abandonedAt)")
                     .expressionAttributeValues(Map.of(":now", s(now.toString()))));
@@ -169,15 +179,18 @@ public final class JobRepository {
      */
     public Job abandon(Job job, Instant now, String reason) {
         String counter = job.cancelledAt() != null ? "cancelled" : "failed";
-        String cancelCondition = job.cancelledAt() != null ? "attribute_exists(cancelledAt)" : "attribute_not_exists(cancelledAt)";
+        String cancelCondition =
+                job.cancelledAt() != null ? "attribute_exists(cancelledAt)" : "attribute_not_exists(cancelledAt)";
         try {
-            dynamo.updateItem(r -> r.tableName(table).key(jobKey(job.id()))
+            dynamo.updateItem(r -> r.tableName(table)
+                    .key(jobKey(job.id()))
                     .updateExpression("SET abandonedAt = :now, #reason = :reason, updatedAt = :now, #counter = #total")
                     .conditionExpression("attribute_exists(pk) AND attribute_not_exists(enqueuedAt) "
-                            + "AND attribute_not_exists(abandonedAt) AND sent = :zero AND failed = :zero AND " + cancelCondition)
+                            + "AND attribute_not_exists(abandonedAt) AND sent = :zero AND failed = :zero AND "
+                            + cancelCondition)
                     .expressionAttributeNames(Map.of("#reason", "reason", "#counter", counter, "#total", "total"))
-                    .expressionAttributeValues(Map.of(":now", s(now.toString()), ":reason", s(truncate(reason, 500)),
-                            ":zero", n(0))));
+                    .expressionAttributeValues(
+                            Map.of(":now", s(now.toString()), ":reason", s(truncate(reason, 500)), ":zero", n(0))));
         } catch (ConditionalCheckFailedException changed) {
             // enqueued, cancelled or abandoned meanwhile: the read below tells which
         } catch (SdkException e) {
@@ -193,12 +206,21 @@ public final class JobRepository {
      */
     public boolean cancel(Job seen, Instant now) {
         try {
-            dynamo.updateItem(r -> r.tableName(table).key(jobKey(seen.id()))
+            dynamo.updateItem(r -> r.tableName(table)
+                    .key(jobKey(seen.id()))
                     .updateExpression("SET cancelledAt = :now, updatedAt = :now")
-                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(cancelledAt) "
-                            + "AND attribute_not_exists(abandonedAt) AND sent = :sent AND failed = :failed AND cancelled = :cancelled")
-                    .expressionAttributeValues(Map.of(":now", s(now.toString()), ":sent", n(seen.sent()),
-                            ":failed", n(seen.failed()), ":cancelled", n(seen.cancelled()))));
+                    .conditionExpression(
+                            "attribute_exists(pk) AND attribute_not_exists(cancelledAt) "
+                                    + "AND attribute_not_exists(abandonedAt) AND sent = :sent AND failed = :failed AND cancelled = :cancelled")
+                    .expressionAttributeValues(Map.of(
+                            ":now",
+                            s(now.toString()),
+                            ":sent",
+                            n(seen.sent()),
+                            ":failed",
+                            n(seen.failed()),
+                            ":cancelled",
+                            n(seen.cancelled()))));
             return true;
         } catch (ConditionalCheckFailedException changed) {
             return false;
@@ -210,8 +232,11 @@ public final class JobRepository {
     /** Whether cancelling the job has been asked for (one small consistent read). */
     public boolean isCancelled(String id) {
         try {
-            Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(jobKey(id))
-                    .consistentRead(true).projectionExpression("cancelledAt")).item();
+            Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table)
+                            .key(jobKey(id))
+                            .consistentRead(true)
+                            .projectionExpression("cancelledAt"))
+                    .item();
             return item != null && item.containsKey("cancelledAt");
         } catch (SdkException e) {
             throw new StoreException("could not read job " + id, e);
@@ -260,7 +285,8 @@ public final class JobRepository {
     private Optional<Job> findAny(String id) {
         Map<String, AttributeValue> item;
         try {
-            item = dynamo.getItem(r -> r.tableName(table).key(jobKey(id)).consistentRead(true)).item();
+            item = dynamo.getItem(r -> r.tableName(table).key(jobKey(id)).consistentRead(true))
+                    .item();
         } catch (SdkException e) {
             throw new StoreException("could not read job " + id, e);
         }
@@ -270,7 +296,8 @@ public final class JobRepository {
     /** Records that a worker picked up the job's work (once: later calls change nothing). */
     public void markStarted(String id, Instant now) {
         try {
-            dynamo.updateItem(r -> r.tableName(table).key(jobKey(id))
+            dynamo.updateItem(r -> r.tableName(table)
+                    .key(jobKey(id))
                     .updateExpression("SET startedAt = :now")
                     .conditionExpression("attribute_exists(pk) AND attribute_not_exists(startedAt)")
                     .expressionAttributeValues(Map.of(":now", s(now.toString()))));
@@ -284,10 +311,15 @@ public final class JobRepository {
     /** The recipients of the job among {@code keys} that already have a record, by key. */
     public Map<String, Recipient> findRecipients(String jobId, Collection<EmailAddress> recipients) {
         Map<String, Recipient> found = new HashMap<>();
-        List<Map<String, AttributeValue>> keys = recipients.stream().map(r -> recipientKey(jobId, r.key())).toList();
+        List<Map<String, AttributeValue>> keys =
+                recipients.stream().map(r -> recipientKey(jobId, r.key())).toList();
         for (int from = 0; from < keys.size(); from += 100) {
-            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder()
-                    .keys(keys.subList(from, Math.min(from + 100, keys.size()))).consistentRead(true).build());
+            Map<String, KeysAndAttributes> request = Map.of(
+                    table,
+                    KeysAndAttributes.builder()
+                            .keys(keys.subList(from, Math.min(from + 100, keys.size())))
+                            .consistentRead(true)
+                            .build());
             int tries = 0;
             while (!request.isEmpty()) {
                 BatchGetItemResponse response;
@@ -322,8 +354,12 @@ public final class JobRepository {
      * @param known the records as read before (absent: no record yet)
      * @return the outcomes written, by recipient key (a transition that returned null is absent)
      */
-    public Map<String, Outcome> record(String jobId, Map<EmailAddress, Transition> transitions,
-                                       Map<String, Recipient> known, Instant now, Instant expiresAt) {
+    public Map<String, Outcome> record(
+            String jobId,
+            Map<EmailAddress, Transition> transitions,
+            Map<String, Recipient> known,
+            Instant now,
+            Instant expiresAt) {
         Map<String, Recipient> current = new HashMap<>(known);
         for (int tries = 1; ; tries++) {
             List<TransactWriteItem> writes = new ArrayList<>(transitions.size() + 1);
@@ -336,7 +372,9 @@ public final class JobRepository {
                 if (outcome == null) {
                     continue;
                 }
-                writes.add(TransactWriteItem.builder().update(recipientUpdate(jobId, outcome, before, expiresAt)).build());
+                writes.add(TransactWriteItem.builder()
+                        .update(recipientUpdate(jobId, outcome, before, expiresAt))
+                        .build());
                 written.add(t.getKey());
                 outcomes.put(t.getKey().key(), outcome);
                 delta[outcome.status().ordinal()]++;
@@ -352,12 +390,24 @@ public final class JobRepository {
             long dCancelled = delta[RecipientStatus.CANCELLED.ordinal()];
             boolean counts = dSent != 0 || dFailed != 0 || dCancelled != 0;
             if (counts) {
-                writes.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(jobKey(jobId))
-                        .updateExpression("ADD sent :sent, failed :failed, cancelled :cancelled SET updatedAt = :now")
-                        .conditionExpression("attribute_exists(pk)")
-                        .expressionAttributeValues(Map.of(":sent", n(dSent), ":failed", n(dFailed),
-                                ":cancelled", n(dCancelled), ":now", s(now.toString())))
-                        .build()).build());
+                writes.add(TransactWriteItem.builder()
+                        .update(Update.builder()
+                                .tableName(table)
+                                .key(jobKey(jobId))
+                                .updateExpression(
+                                        "ADD sent :sent, failed :failed, cancelled :cancelled SET updatedAt = :now")
+                                .conditionExpression("attribute_exists(pk)")
+                                .expressionAttributeValues(Map.of(
+                                        ":sent",
+                                        n(dSent),
+                                        ":failed",
+                                        n(dFailed),
+                                        ":cancelled",
+                                        n(dCancelled),
+                                        ":now",
+                                        s(now.toString())))
+                                .build())
+                        .build());
             }
             try {
                 List<TransactWriteItem> items = writes;
@@ -365,8 +415,10 @@ public final class JobRepository {
                 return outcomes;
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (counts && reasons.size() == writes.size()
-                        && "ConditionalCheckFailed".equals(reasons.get(reasons.size() - 1).code())) {
+                if (counts
+                        && reasons.size() == writes.size()
+                        && "ConditionalCheckFailed"
+                                .equals(reasons.get(reasons.size() - 1).code())) {
                     return Map.of(); // the job is gone (expired): nothing left to count
                 }
                 List<EmailAddress> changed = new ArrayList<>();
@@ -376,7 +428,8 @@ public final class JobRepository {
                     }
                 }
                 if (tries >= MAX_TRIES * 2) {
-                    throw new StoreException("could not record outcomes for job " + jobId + " (" + reasonCodes(reasons) + ")", e);
+                    throw new StoreException(
+                            "could not record outcomes for job " + jobId + " (" + reasonCodes(reasons) + ")", e);
                 }
                 if (changed.isEmpty()) {
                     backoff(tries); // a conflict with a concurrent transaction: wait, then again
@@ -404,8 +457,9 @@ public final class JobRepository {
         values.put(":inc", n(o.attempted() ? 1 : 0));
         values.put(":zero", n(0));
         values.put(":expires", n(expiresAt.getEpochSecond()));
-        StringBuilder set = new StringBuilder("SET email = :email, #status = :status, rs = :rs, retryable = :retryable, "
-                + "attempts = if_not_exists(attempts, :zero) + :inc, expiresAt = :expires");
+        StringBuilder set =
+                new StringBuilder("SET email = :email, #status = :status, rs = :rs, retryable = :retryable, "
+                        + "attempts = if_not_exists(attempts, :zero) + :inc, expiresAt = :expires");
         if (o.attempted()) {
             set.append(", lastAttemptAt = :at");
             values.put(":at", s(o.at().toString()));
@@ -429,13 +483,16 @@ public final class JobRepository {
         if (before == null) {
             condition = "attribute_not_exists(pk)";
         } else {
-            condition = before.retryable() ? "#status = :was AND retryable = :wasRetryable"
+            condition = before.retryable()
+                    ? "#status = :was AND retryable = :wasRetryable"
                     : "#status = :was AND (retryable = :wasRetryable OR attribute_not_exists(retryable))";
             values.put(":was", s(before.status().name()));
             values.put(":wasRetryable", AttributeValue.fromBool(before.retryable()));
         }
         String expression = set + (remove.isEmpty() ? "" : " REMOVE " + String.join(", ", remove));
-        return Update.builder().tableName(table).key(recipientKey(jobId, o.recipient().key()))
+        return Update.builder()
+                .tableName(table)
+                .key(recipientKey(jobId, o.recipient().key()))
                 .updateExpression(expression)
                 .conditionExpression(condition)
                 .expressionAttributeNames(Map.of("#status", "status", "#error", "error"))
@@ -451,7 +508,8 @@ public final class JobRepository {
                     .expressionAttributeValues(Map.of(":pk", s(jobPk(jobId)), ":prefix", s(RECIPIENT_PREFIX)))
                     .consistentRead(true);
         } else {
-            query.indexName(STATUS_INDEX).keyConditionExpression("rs = :rs")
+            query.indexName(STATUS_INDEX)
+                    .keyConditionExpression("rs = :rs")
                     .expressionAttributeValues(Map.of(":rs", s(statusKey(jobId, status))));
         }
         if (cursor != null) {
@@ -463,9 +521,12 @@ public final class JobRepository {
         } catch (SdkException e) {
             throw new StoreException("could not list recipients of job " + jobId, e);
         }
-        List<Recipient> items = response.items().stream().map(JobRepository::toRecipient).toList();
-        String next = response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
-                ? encodeCursor(response.lastEvaluatedKey()) : null;
+        List<Recipient> items =
+                response.items().stream().map(JobRepository::toRecipient).toList();
+        String next =
+                response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
+                        ? encodeCursor(response.lastEvaluatedKey())
+                        : null;
         return new RecipientPage(items, next);
     }
 
@@ -479,7 +540,9 @@ public final class JobRepository {
     private static String encodeCursor(Map<String, AttributeValue> key) {
         Map<String, String> plain = new TreeMap<>();
         key.forEach((k, v) -> plain.put(k, v.s()));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(Json.write(plain).getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(Json.write(plain).getBytes(StandardCharsets.UTF_8));
     }
 
     private static Map<String, AttributeValue> decodeCursor(String cursor, String jobId, RecipientStatus status) {
@@ -493,8 +556,11 @@ public final class JobRepository {
             throw new InvalidCursorException();
         }
         Set<String> expectedKeys = status == null ? Set.of(PK, SK) : Set.of(PK, SK, STATUS_KEY);
-        if (plain == null || !plain.keySet().equals(expectedKeys) || !plain.values().stream().allMatch(v -> v instanceof String)
-                || !jobPk(jobId).equals(plain.get(PK)) || !((String) plain.get(SK)).startsWith(RECIPIENT_PREFIX)
+        if (plain == null
+                || !plain.keySet().equals(expectedKeys)
+                || !plain.values().stream().allMatch(v -> v instanceof String)
+                || !jobPk(jobId).equals(plain.get(PK))
+                || !((String) plain.get(SK)).startsWith(RECIPIENT_PREFIX)
                 || (status != null && !statusKey(jobId, status).equals(plain.get(STATUS_KEY)))) {
             throw new InvalidCursorException();
         }
@@ -504,19 +570,34 @@ public final class JobRepository {
     }
 
     private static Job toJob(String id, Map<String, AttributeValue> item) {
-        return new Job(id,
+        return new Job(
+                id,
                 new Job.Content(str(item, "from"), str(item, "subject"), str(item, "text"), str(item, "html")),
-                num(item, "total"), (int) num(item, "chunks"), num(item, "sent"), num(item, "failed"),
-                num(item, "cancelled"), instant(item, "createdAt"), instant(item, "updatedAt"),
-                instant(item, "startedAt"), instant(item, "enqueuedAt"), instant(item, "cancelledAt"),
-                instant(item, "abandonedAt"), str(item, "reason"), (int) num(item, "duplicatesRemoved"),
+                num(item, "total"),
+                (int) num(item, "chunks"),
+                num(item, "sent"),
+                num(item, "failed"),
+                num(item, "cancelled"),
+                instant(item, "createdAt"),
+                instant(item, "updatedAt"),
+                instant(item, "startedAt"),
+                instant(item, "enqueuedAt"),
+                instant(item, "cancelledAt"),
+                instant(item, "abandonedAt"),
+                str(item, "reason"),
+                (int) num(item, "duplicatesRemoved"),
                 Instant.ofEpochSecond(num(item, "expiresAt")));
     }
 
     private static Recipient toRecipient(Map<String, AttributeValue> item) {
         AttributeValue retryable = item.get("retryable");
-        return new Recipient(str(item, "email"), RecipientStatus.valueOf(str(item, "status")),
-                (int) num(item, "attempts"), str(item, "error"), instant(item, "sentAt"), str(item, "providerMessageId"),
+        return new Recipient(
+                str(item, "email"),
+                RecipientStatus.valueOf(str(item, "status")),
+                (int) num(item, "attempts"),
+                str(item, "error"),
+                instant(item, "sentAt"),
+                str(item, "providerMessageId"),
                 retryable != null && Boolean.TRUE.equals(retryable.bool()));
     }
 
@@ -545,7 +626,11 @@ public final class JobRepository {
     }
 
     private static String reasonCodes(List<CancellationReason> reasons) {
-        return reasons.stream().map(CancellationReason::code).distinct().toList().toString();
+        return reasons.stream()
+                .map(CancellationReason::code)
+                .distinct()
+                .toList()
+                .toString();
     }
 
     private static void backoff(int tries) {

@@ -29,8 +29,8 @@ public enum JobState {
      * @param cancelRequested whether cancelling the job was asked for
      * @param started whether a worker has picked up any of the job's work
      */
-    public static JobState derive(boolean cancelRequested, boolean started, long total, long sent, long failed,
-                                  long cancelled) {
+    public static JobState derive(
+            boolean cancelRequested, boolean started, long total, long sent, long failed, long cancelled) {
         if (cancelRequested || cancelled > 0) {
             return CANCELLED;
         }

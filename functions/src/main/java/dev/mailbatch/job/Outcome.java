@@ -9,8 +9,14 @@ import java.time.Instant;
  * @param retryable for FAILED: gave up on transient failures only (see {@link Recipient#retryable()})
  * @param attempted whether this came from a send attempt (counted in {@code attempts})
  */
-public record Outcome(EmailAddress recipient, RecipientStatus status, String error, Instant at,
-                      String providerMessageId, boolean retryable, boolean attempted) {
+public record Outcome(
+        EmailAddress recipient,
+        RecipientStatus status,
+        String error,
+        Instant at,
+        String providerMessageId,
+        boolean retryable,
+        boolean attempted) {
 
     public static Outcome sent(EmailAddress recipient, Instant at, String providerMessageId) {
         return new Outcome(recipient, RecipientStatus.SENT, null, at, providerMessageId, false, true);

@@ -72,12 +72,14 @@ public final class HttpProviderSender implements EmailSender {
         } catch (HttpTimeoutException e) {
             return new SendResult.TransientFailure("provider timed out", null);
         } catch (IOException e) {
-            return new SendResult.TransientFailure("provider unreachable: " + e.getClass().getSimpleName(), null);
+            return new SendResult.TransientFailure(
+                    "provider unreachable: " + e.getClass().getSimpleName(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new SendResult.TransientFailure("interrupted", null);
         }
-        return classify(response.statusCode(), response.body(), response.headers().firstValue("retry-after"), Instant.now());
+        return classify(
+                response.statusCode(), response.body(), response.headers().firstValue("retry-after"), Instant.now());
     }
 
     static SendResult classify(int status, String body, Optional<String> retryAfter, Instant now) {
@@ -86,7 +88,8 @@ public final class HttpProviderSender implements EmailSender {
         }
         String reason = "provider answered " + status + snippet(body);
         if (status == 408 || status == 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
-            return new SendResult.TransientFailure(reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null));
+            return new SendResult.TransientFailure(
+                    reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null));
         }
         return new SendResult.PermanentFailure(reason);
     }
@@ -98,7 +101,8 @@ public final class HttpProviderSender implements EmailSender {
             return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
         }
         try {
-            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Instant at =
+                    ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
             return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
         } catch (DateTimeParseException e) {
             return Optional.empty();

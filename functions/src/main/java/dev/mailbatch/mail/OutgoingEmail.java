@@ -6,5 +6,4 @@ package dev.mailbatch.mail;
  * @param idempotencyKey the same for every attempt at this (job, recipient), so that a
  *        provider that honours it delivers a retried email once
  */
-public record OutgoingEmail(String from, String to, String subject, String text, String html, String idempotencyKey) {
-}
+public record OutgoingEmail(String from, String to, String subject, String text, String html, String idempotencyKey) {}

@@ -6,14 +6,11 @@ import java.time.Duration;
 public sealed interface SendResult {
 
     /** Accepted by the provider. */
-    record Sent(String providerMessageId) implements SendResult {
-    }
+    record Sent(String providerMessageId) implements SendResult {}
 
     /** Refused for good (a bad address, a rejected message): recorded, never retried. */
-    record PermanentFailure(String reason) implements SendResult {
-    }
+    record PermanentFailure(String reason) implements SendResult {}
 
     /** Throttled, timed out, or a provider fault: retried later, not before {@code retryAfter} if given. */
-    record TransientFailure(String reason, Duration retryAfter) implements SendResult {
-    }
+    record TransientFailure(String reason, Duration retryAfter) implements SendResult {}
 }

@@ -34,12 +34,14 @@ public final class SesSender implements EmailSender {
             body.html(utf8(email.html()));
         }
         try {
-            SendEmailResponse response = ses.sendEmail(r -> r
-                    .fromEmailAddress(email.from())
+            SendEmailResponse response = ses.sendEmail(r -> r.fromEmailAddress(email.from())
                     .destination(d -> d.toAddresses(email.to()))
                     .content(c -> c.simple(m -> m.subject(utf8(email.subject())).body(body.build()))));
             return new SendResult.Sent(response.messageId());
-        } catch (TooManyRequestsException | LimitExceededException | SendingPausedException | AccountSuspendedException e) {
+        } catch (TooManyRequestsException
+                | LimitExceededException
+                | SendingPausedException
+                | AccountSuspendedException e) {
             return new SendResult.TransientFailure("SES: " + code(e), null);
         } catch (SesV2Exception e) {
             if (e.isThrottlingException() || e.statusCode() >= 500) {
@@ -55,7 +57,8 @@ public final class SesSender implements EmailSender {
 
     private static String code(SesV2Exception e) {
         return e.awsErrorDetails() != null && e.awsErrorDetails().errorCode() != null
-                ? e.awsErrorDetails().errorCode() : e.getClass().getSimpleName();
+                ? e.awsErrorDetails().errorCode()
+                : e.getClass().getSimpleName();
     }
 
     private static String messageOf(SesV2Exception e) {

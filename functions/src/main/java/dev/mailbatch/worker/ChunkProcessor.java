@@ -48,6 +48,7 @@ import java.util.concurrent.Semaphore;
 public final class ChunkProcessor {
     /** How long a worker waits in place for a submit to finish enqueueing before it lets the message go. */
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
+
     private static final Duration CANCEL_CHECK_INTERVAL = Duration.ofMillis(500);
 
     private final JobRepository jobs;
@@ -66,8 +67,14 @@ public final class ChunkProcessor {
      *     for a provider that honours Idempotency-Key (one transaction per chunk); fewer for one
      *     that does not (SES), because every send not yet recorded when a worker dies is sent again
      */
-    public ChunkProcessor(JobRepository jobs, EmailSender sender, Semaphore sendPermits, Clock clock,
-                          int maxDeliveries, int recordEvery, Faults faults) {
+    public ChunkProcessor(
+            JobRepository jobs,
+            EmailSender sender,
+            Semaphore sendPermits,
+            Clock clock,
+            int maxDeliveries,
+            int recordEvery,
+            Faults faults) {
         this.jobs = jobs;
         this.sender = sender;
         this.sendPermits = sendPermits;
@@ -80,7 +87,9 @@ public final class ChunkProcessor {
     /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
     public ChunkResult process(ChunkMessage message, int delivery) {
         Optional<Job> found = jobs.find(message.jobId(), clock.instant());
-        if (found.isEmpty() || found.get().abandonedAt() != null || found.get().sent() == found.get().total()) {
+        if (found.isEmpty()
+                || found.get().abandonedAt() != null
+                || found.get().sent() == found.get().total()) {
             return ChunkResult.NOTHING_TO_DO; // expired, given up unsent, or every recipient sent
         }
         Job job = found.get();
@@ -149,13 +158,15 @@ public final class ChunkProcessor {
             }
             switch (outcome.status()) {
                 case SENT -> sent++;
-                case FAILED -> failed += outcome.retryable() && attempt.result() instanceof SendResult.TransientFailure ? 0 : 1;
+                case FAILED ->
+                    failed += outcome.retryable() && attempt.result() instanceof SendResult.TransientFailure ? 0 : 1;
                 case CANCELLED -> cancelled++;
-                case PENDING -> { }
+                case PENDING -> {}
             }
             if (attempt.result() instanceof SendResult.TransientFailure t) {
                 retrying++;
-                if (t.retryAfter() != null && (retryAfter == null || t.retryAfter().compareTo(retryAfter) > 0)) {
+                if (t.retryAfter() != null
+                        && (retryAfter == null || t.retryAfter().compareTo(retryAfter) > 0)) {
                     retryAfter = t.retryAfter();
                 }
             }
@@ -177,20 +188,22 @@ public final class ChunkProcessor {
             case null -> markedFailed ? null : Outcome.cancelled(attempt.recipient(), at);
             case SendResult.Sent s -> Outcome.sent(attempt.recipient(), at, s.providerMessageId());
             case SendResult.PermanentFailure f -> Outcome.failed(attempt.recipient(), at, f.reason());
-            case SendResult.TransientFailure t -> markedFailed
-                    ? Outcome.gaveUp(attempt.recipient(), at, "delivery " + delivery + ": " + t.reason(), true)
-                    : Outcome.retry(attempt.recipient(), at, t.reason());
+            case SendResult.TransientFailure t ->
+                markedFailed
+                        ? Outcome.gaveUp(attempt.recipient(), at, "delivery " + delivery + ": " + t.reason(), true)
+                        : Outcome.retry(attempt.recipient(), at, t.reason());
         };
     }
 
     /** One recipient's attempt; a null result means it was not sent because the job was cancelled. */
-    record Attempt(EmailAddress recipient, SendResult result) {
-    }
+    record Attempt(EmailAddress recipient, SendResult result) {}
 
     private Job awaitEnqueued(Job job) {
         Instant deadline = clock.instant().plus(ENQUEUE_WAIT);
         Job current = job;
-        while (current.enqueuedAt() == null && current.abandonedAt() == null && clock.instant().isBefore(deadline)) {
+        while (current.enqueuedAt() == null
+                && current.abandonedAt() == null
+                && clock.instant().isBefore(deadline)) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -209,10 +222,14 @@ public final class ChunkProcessor {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : recipients.values()) {
-            transitions.put(r, current -> current == null || current.status() == RecipientStatus.PENDING
-                    ? Outcome.cancelled(r, at) : null);
+            transitions.put(
+                    r,
+                    current -> current == null || current.status() == RecipientStatus.PENDING
+                            ? Outcome.cancelled(r, at)
+                            : null);
         }
-        int cancelled = jobs.record(job.id(), transitions, known, at, job.expiresAt()).size();
+        int cancelled =
+                jobs.record(job.id(), transitions, known, at, job.expiresAt()).size();
         return new ChunkResult(0, 0, cancelled, 0, null, false);
     }
 
@@ -221,16 +238,24 @@ public final class ChunkProcessor {
      * dies and the message lands in the dead-letter queue, the job still ends, and a redriven
      * message still sends them. A send that succeeds moves the record (and counter) to SENT.
      */
-    private Map<String, Recipient> markFailedFirst(Job job, List<EmailAddress> todo, Map<String, Recipient> known,
-                                                   int delivery) {
+    private Map<String, Recipient> markFailedFirst(
+            Job job, List<EmailAddress> todo, Map<String, Recipient> known, int delivery) {
         Instant at = clock.instant();
         String reason = "not sent by delivery " + delivery + " of " + maxDeliveries
                 + " (earlier deliveries failed or did not finish)";
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : todo) {
-            transitions.put(r, current -> current == null || current.status() == RecipientStatus.PENDING
-                    ? Outcome.gaveUp(r, at, current != null && current.error() != null ? reason + ": " + current.error() : reason, false)
-                    : null);
+            transitions.put(
+                    r,
+                    current -> current == null || current.status() == RecipientStatus.PENDING
+                            ? Outcome.gaveUp(
+                                    r,
+                                    at,
+                                    current != null && current.error() != null
+                                            ? reason + ": " + current.error()
+                                            : reason,
+                                    false)
+                            : null);
         }
         jobs.record(job.id(), transitions, known, at, job.expiresAt());
         return jobs.findRecipients(job.id(), todo);
@@ -262,8 +287,13 @@ public final class ChunkProcessor {
     }
 
     private Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
-        OutgoingEmail email = new OutgoingEmail(job.content().from(), recipient.address(), job.content().subject(),
-                job.content().text(), job.content().html(), idempotencyKey(job.id(), recipient));
+        OutgoingEmail email = new OutgoingEmail(
+                job.content().from(),
+                recipient.address(),
+                job.content().subject(),
+                job.content().text(),
+                job.content().html(),
+                idempotencyKey(job.id(), recipient));
         SendResult result;
         sendPermits.acquireUninterruptibly();
         try {
@@ -301,7 +331,8 @@ public final class ChunkProcessor {
     /** Stable per (job, recipient); carries no address (it is a header providers log). */
     public static String idempotencyKey(String jobId, EmailAddress recipient) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(recipient.key().getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256").digest(recipient.key().getBytes(StandardCharsets.UTF_8));
             return "mb-" + jobId + "-" + HexFormat.of().formatHex(digest, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);

@@ -16,7 +16,7 @@ public interface Faults {
     /** After the outcomes are recorded, before the message is acknowledged. */
     String AFTER_RECORD = "after-record";
 
-    Faults NONE = point -> { };
+    Faults NONE = point -> {};
 
     void at(String point);
 }

@@ -11,10 +11,10 @@ import java.util.function.DoubleSupplier;
 public final class RetryDelay {
     private static final long SQS_MAX_SECONDS = 43_200;
 
-    private RetryDelay() {
-    }
+    private RetryDelay() {}
 
-    public static Duration compute(int receiveCount, Duration retryAfter, Duration base, Duration max, DoubleSupplier random) {
+    public static Duration compute(
+            int receiveCount, Duration retryAfter, Duration base, Duration max, DoubleSupplier random) {
         int exponent = Math.max(0, Math.min(receiveCount - 1, 20));
         long backoff = Math.min(max.toSeconds(), base.toSeconds() << exponent);
         long jittered = backoff / 2 + Math.round(random.getAsDouble() * (backoff - backoff / 2));

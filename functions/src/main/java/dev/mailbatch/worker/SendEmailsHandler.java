@@ -66,12 +66,19 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     /** @param faults where a test harness injects crashes ({@link Faults#NONE} in production) */
     public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender, Faults faults) {
-        this(config, new ChunkProcessor(new JobRepository(dynamo, config.tableName()),
+        this(
+                config,
+                new ChunkProcessor(
+                        new JobRepository(dynamo, config.tableName()),
                         sender != null ? sender : Senders.create(config, Clients::ses),
-                        new Semaphore(config.sendConcurrency()), Clock.systemUTC(), config.maxDeliveries(),
-                        recordEvery(config), faults)::process,
+                        new Semaphore(config.sendConcurrency()),
+                        Clock.systemUTC(),
+                        config.maxDeliveries(),
+                        recordEvery(config),
+                        faults)::process,
                 (message, delay) -> sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl())
-                        .receiptHandle(message.getReceiptHandle()).visibilityTimeout((int) delay.toSeconds())));
+                        .receiptHandle(message.getReceiptHandle())
+                        .visibilityTimeout((int) delay.toSeconds())));
     }
 
     /**
@@ -115,7 +122,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 }
                 if (!ok) {
                     failures.add(SQSBatchResponse.BatchItemFailure.builder()
-                            .withItemIdentifier(records.get(i).getMessageId()).build());
+                            .withItemIdentifier(records.get(i).getMessageId())
+                            .build());
                 }
             }
         }
@@ -128,7 +136,9 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         try {
             message = Json.MAPPER.readValue(record.getBody(), ChunkMessage.class);
         } catch (IOException | RuntimeException e) {
-            log.log("unreadable message messageId=" + record.getMessageId() + ": left for the dead-letter queue", LogLevel.ERROR);
+            log.log(
+                    "unreadable message messageId=" + record.getMessageId() + ": left for the dead-letter queue",
+                    LogLevel.ERROR);
             return false;
         }
         if (message.v() != ChunkMessage.VERSION || message.jobId() == null || message.to() == null) {
@@ -138,19 +148,26 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         int delivery = receiveCount(record);
         try {
             ChunkResult result = work.process(message, delivery);
-            log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
-                    + " delivery=" + delivery + " sent=" + result.sent() + " failed=" + result.failed()
-                    + " cancelled=" + result.cancelled() + " retrying=" + result.retrying()
-                    + (result.notReady() ? " notReady=true" : ""), LogLevel.INFO);
+            log.log(
+                    "chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
+                            + record.getMessageId()
+                            + " delivery=" + delivery + " sent=" + result.sent() + " failed=" + result.failed()
+                            + " cancelled=" + result.cancelled() + " retrying=" + result.retrying()
+                            + (result.notReady() ? " notReady=true" : ""),
+                    LogLevel.INFO);
             if (result.notReady()) {
                 setVisibility(record, NOT_READY_DELAY, log);
                 return false;
             }
             if (result.needsRetry()) {
                 if (delivery >= config.maxDeliveries()) {
-                    log.log("chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId=" + record.getMessageId()
-                            + " out of deliveries: " + result.retrying() + " recipient(s) recorded FAILED; the message goes to the"
-                            + " dead-letter queue for redrive", LogLevel.WARN);
+                    log.log(
+                            "chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
+                                    + record.getMessageId()
+                                    + " out of deliveries: " + result.retrying()
+                                    + " recipient(s) recorded FAILED; the message goes to the"
+                                    + " dead-letter queue for redrive",
+                            LogLevel.WARN);
                 }
                 delayRetry(record, delivery, result.retryAfter(), log);
                 return false;
@@ -159,15 +176,17 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         } catch (RuntimeException e) {
             // Nothing of this attempt was counted; the message comes back after the back-off.
             delayRetry(record, delivery, null, log);
-            log.log("chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
-                    + record.getMessageId() + " error=" + describe(e), LogLevel.WARN);
+            log.log(
+                    "chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
+                            + record.getMessageId() + " error=" + describe(e),
+                    LogLevel.WARN);
             return false;
         }
     }
 
     private void delayRetry(SQSEvent.SQSMessage record, int delivery, Duration retryAfter, LambdaLogger log) {
-        Duration delay = RetryDelay.compute(delivery, retryAfter, config.retryBase(), config.retryMax(),
-                ThreadLocalRandom.current()::nextDouble);
+        Duration delay = RetryDelay.compute(
+                delivery, retryAfter, config.retryBase(), config.retryMax(), ThreadLocalRandom.current()::nextDouble);
         setVisibility(record, delay, log);
     }
 
@@ -184,14 +203,18 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     static String describe(Throwable e) {
         StringBuilder s = new StringBuilder();
         for (Throwable t = e; t != null && s.length() < 1000; t = t.getCause() == t ? null : t.getCause()) {
-            s.append(s.isEmpty() ? "" : " <- ").append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+            s.append(s.isEmpty() ? "" : " <- ")
+                    .append(t.getClass().getSimpleName())
+                    .append(": ")
+                    .append(t.getMessage());
         }
         return s.toString();
     }
 
     /** Which delivery of the message this is: SQS's ApproximateReceiveCount (1 if absent). */
     private static int receiveCount(SQSEvent.SQSMessage record) {
-        String value = record.getAttributes() == null ? null : record.getAttributes().get("ApproximateReceiveCount");
+        String value =
+                record.getAttributes() == null ? null : record.getAttributes().get("ApproximateReceiveCount");
         try {
             return value == null ? 1 : Math.max(1, Integer.parseInt(value));
         } catch (NumberFormatException e) {

@@ -22,11 +22,31 @@ import java.util.Set;
  * own. The README has the command for a ten-minute fuzzing run.
  */
 class BatchRequestParserFuzzTest {
-    private static final List<String> CONTENT_TYPES = List.of("application/json", "application/json; charset=utf-8",
-            "APPLICATION/JSON", "text/plain", "application/jsonx", "", " application/json ;");
-    private static final Config CONFIG = Config.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "http://q",
-            "PROVIDER_URL", "http://p", "DEFAULT_FROM", "news@mailbatch.example", "ALLOWED_FROM", "team@mailbatch.example",
-            "MAX_RECIPIENTS", "50", "MAX_BODY_BYTES", "65536", "MAX_CONTENT_BYTES", "4096")::get);
+    private static final List<String> CONTENT_TYPES = List.of(
+            "application/json",
+            "application/json; charset=utf-8",
+            "APPLICATION/JSON",
+            "text/plain",
+            "application/jsonx",
+            "",
+            " application/json ;");
+    private static final Config CONFIG = Config.from(Map.of(
+            "TABLE_NAME",
+            "t",
+            "QUEUE_URL",
+            "http://q",
+            "PROVIDER_URL",
+            "http://p",
+            "DEFAULT_FROM",
+            "news@mailbatch.example",
+            "ALLOWED_FROM",
+            "team@mailbatch.example",
+            "MAX_RECIPIENTS",
+            "50",
+            "MAX_BODY_BYTES",
+            "65536",
+            "MAX_CONTENT_BYTES",
+            "4096")::get);
     private static final BatchRequestParser PARSER = new BatchRequestParser(CONFIG);
 
     @FuzzTest(maxDuration = "10m")
@@ -51,7 +71,9 @@ class BatchRequestParserFuzzTest {
         Set<String> keys = new HashSet<>();
         for (EmailAddress r : request.recipients()) {
             assertThat(keys.add(r.key())).as("unique: %s", r).isTrue();
-            assertThat(EmailAddress.parse(r.address()).isValid()).as("re-parses: %s", r).isTrue();
+            assertThat(EmailAddress.parse(r.address()).isValid())
+                    .as("re-parses: %s", r)
+                    .isTrue();
         }
         assertThat(request.subject()).isNotBlank().doesNotContain("\r", "\n");
         assertThat(request.text() != null || request.html() != null).isTrue();
@@ -62,6 +84,8 @@ class BatchRequestParserFuzzTest {
     private static void assertRefusal(ApiException e) {
         assertThat(e.status()).isBetween(400, 499);
         assertThat(e.code()).isNotBlank();
-        assertThat(e.details()).isNotEmpty().allSatisfy(d -> assertThat(d.field()).isNotBlank());
+        assertThat(e.details())
+                .isNotEmpty()
+                .allSatisfy(d -> assertThat(d.field()).isNotBlank());
     }
 }

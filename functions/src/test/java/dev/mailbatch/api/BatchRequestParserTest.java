@@ -16,16 +16,28 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class BatchRequestParserTest {
     private final BatchRequestParser parser = new BatchRequestParser(Config.from(Map.of(
-            "TABLE_NAME", "t", "QUEUE_URL", "q", "PROVIDER_URL", "http://p",
-            "DEFAULT_FROM", "news@mailbatch.example", "ALLOWED_FROM", "team@mailbatch.example",
-            "MAX_RECIPIENTS", "100", "MAX_CONTENT_BYTES", "1000")::get));
+            "TABLE_NAME",
+            "t",
+            "QUEUE_URL",
+            "q",
+            "PROVIDER_URL",
+            "http://p",
+            "DEFAULT_FROM",
+            "news@mailbatch.example",
+            "ALLOWED_FROM",
+            "team@mailbatch.example",
+            "MAX_RECIPIENTS",
+            "100",
+            "MAX_CONTENT_BYTES",
+            "1000")::get));
 
     private BatchRequest parse(String json) {
         return parser.parse("application/json", json.getBytes(StandardCharsets.UTF_8));
     }
 
     private ApiException reject(String contentType, String json) {
-        return catchThrowableOfType(ApiException.class, () -> parser.parse(contentType, json.getBytes(StandardCharsets.UTF_8)));
+        return catchThrowableOfType(
+                ApiException.class, () -> parser.parse(contentType, json.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
@@ -42,7 +54,8 @@ class BatchRequestParserTest {
 
     @Test
     void theDefaultSenderIsUsedWhenNoneIsNamedAndEmptyBodiesBecomeNull() {
-        BatchRequest r = parse("{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"text\":\"\",\"html\":\"<b>x</b>\"}");
+        BatchRequest r =
+                parse("{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"text\":\"\",\"html\":\"<b>x</b>\"}");
         assertThat(r.from()).isEqualTo("news@mailbatch.example");
         assertThat(r.text()).isNull();
     }
@@ -50,11 +63,18 @@ class BatchRequestParserTest {
     @ParameterizedTest
     @ValueSource(strings = {"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"})
     void jsonContentTypesAreAccepted(String contentType) {
-        assertThat(parser.parse(contentType, "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8)).recipients()).hasSize(1);
+        assertThat(parser.parse(
+                                contentType,
+                                "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\"}"
+                                        .getBytes(StandardCharsets.UTF_8))
+                        .recipients())
+                .hasSize(1);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"text/json", "application/jsonp", "application/x-www-form-urlencoded", "multipart/form-data", ""})
+    @ValueSource(
+            strings = {"text/json", "application/jsonp", "application/x-www-form-urlencoded", "multipart/form-data", ""
+            })
     void otherContentTypesAre415(String contentType) {
         ApiException e = reject(contentType, "{}");
         assertThat(e.status()).isEqualTo(415);
@@ -62,9 +82,11 @@ class BatchRequestParserTest {
 
     @Test
     void everyFieldAtFaultIsNamedAtOnce() {
-        ApiException e = reject("application/json", "{\"emails\":[\"ok@example.com\",\"bad\",7],\"subject\":\"\",\"x\":1}");
+        ApiException e =
+                reject("application/json", "{\"emails\":[\"ok@example.com\",\"bad\",7],\"subject\":\"\",\"x\":1}");
         assertThat(e.status()).isEqualTo(400);
-        assertThat(e.details()).extracting(ApiException.FieldError::field)
+        assertThat(e.details())
+                .extracting(ApiException.FieldError::field)
                 .contains("x", "subject", "text", "emails[1]", "emails[2]");
     }
 
@@ -73,7 +95,10 @@ class BatchRequestParserTest {
         String many = IntStream.range(0, 101).mapToObj(i -> "\"bad" + i + "\"").collect(Collectors.joining(","));
         ApiException e = reject("application/json", "{\"emails\":[" + many + "],\"subject\":\"s\",\"text\":\"t\"}");
         assertThat(e.status()).isEqualTo(413);
-        assertThat(e.details()).singleElement().extracting(ApiException.FieldError::field).isEqualTo("emails");
+        assertThat(e.details())
+                .singleElement()
+                .extracting(ApiException.FieldError::field)
+                .isEqualTo("emails");
     }
 
     @Test
@@ -87,25 +112,42 @@ class BatchRequestParserTest {
     @Test
     void contentSizeCountsUtf8Bytes() {
         String html = "é".repeat(499); // 998 bytes, 499 chars: with a 1-byte subject 999 <= 1000, with 3 bytes 1001
-        assertThat(parse("{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"html\":\"" + html + "\"}").html()).hasSize(499);
-        ApiException e = reject("application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"sss\",\"html\":\"" + html + "\"}");
+        assertThat(parse("{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"html\":\"" + html + "\"}")
+                        .html())
+                .hasSize(499);
+        ApiException e = reject(
+                "application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"sss\",\"html\":\"" + html + "\"}");
         assertThat(e.status()).isEqualTo(413);
         assertThat(e.details().get(0).field()).isEqualTo("html");
     }
 
     @Test
     void aNamedSenderMustBeAllowed() {
-        assertThat(reject("application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\",\"from\":\"x@mailbatch.example\"}")
-                .details()).extracting(ApiException.FieldError::field).containsExactly("from");
-        assertThat(parse("{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\",\"from\":\"news@mailbatch.example\"}").from())
+        assertThat(reject(
+                                "application/json",
+                                "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\",\"from\":\"x@mailbatch.example\"}")
+                        .details())
+                .extracting(ApiException.FieldError::field)
+                .containsExactly("from");
+        assertThat(parse(
+                                "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\",\"from\":\"news@mailbatch.example\"}")
+                        .from())
                 .isEqualTo("news@mailbatch.example");
     }
 
     @Test
     void withoutADefaultSenderFromIsRequired() {
-        BatchRequestParser strict = new BatchRequestParser(Config.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q", "PROVIDER_URL", "http://p")::get));
-        assertThatThrownBy(() -> strict.parse("application/json", "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.details()).extracting(ApiException.FieldError::field).containsExactly("from"));
+        BatchRequestParser strict = new BatchRequestParser(
+                Config.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q", "PROVIDER_URL", "http://p")::get));
+        assertThatThrownBy(() -> strict.parse(
+                        "application/json",
+                        "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\"}"
+                                .getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(
+                        ApiException.class,
+                        e -> assertThat(e.details())
+                                .extracting(ApiException.FieldError::field)
+                                .containsExactly("from"));
     }
 
     @ParameterizedTest

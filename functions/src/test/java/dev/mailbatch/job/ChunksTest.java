@@ -13,12 +13,18 @@ class ChunksTest {
     @ParameterizedTest(name = "{0} recipients in chunks of {1} -> {2} chunks")
     @CsvSource({"1, 50, 1", "50, 50, 1", "51, 50, 2", "10000, 50, 200", "7, 1, 7", "99, 99, 1"})
     void splitsInOrderWithoutLosingAnyone(int n, int size, int expectedChunks) {
-        List<EmailAddress> recipients = IntStream.range(0, n).mapToObj(i -> EmailAddress.ofNormalized("u" + i + "@example.com")).toList();
+        List<EmailAddress> recipients = IntStream.range(0, n)
+                .mapToObj(i -> EmailAddress.ofNormalized("u" + i + "@example.com"))
+                .toList();
         List<ChunkMessage> chunks = Chunks.split("job", recipients, size);
         assertThat(chunks).hasSize(expectedChunks);
         assertThat(chunks).allSatisfy(c -> assertThat(c.to()).hasSizeBetween(1, size));
-        assertThat(chunks.stream().map(ChunkMessage::chunk)).containsExactlyElementsOf(IntStream.range(0, expectedChunks).boxed().toList());
-        assertThat(chunks.stream().flatMap(c -> c.to().stream())).containsExactlyElementsOf(recipients.stream().map(EmailAddress::address).toList());
+        assertThat(chunks.stream().map(ChunkMessage::chunk))
+                .containsExactlyElementsOf(
+                        IntStream.range(0, expectedChunks).boxed().toList());
+        assertThat(chunks.stream().flatMap(c -> c.to().stream()))
+                .containsExactlyElementsOf(
+                        recipients.stream().map(EmailAddress::address).toList());
         assertThat(chunks).allSatisfy(c -> assertThat(c.jobId()).isEqualTo("job"));
     }
 

@@ -10,13 +10,13 @@ class EmailAddressTest {
 
     @ParameterizedTest
     @CsvSource({
-            "a@example.com, a@example.com",
-            "First.Last+tag@Example.COM, First.Last+tag@example.com",
-            "o'brien@example.ie, o'brien@example.ie",
-            "\"john doe\"@example.com, \"john doe\"@example.com",
-            "x@bücher.example, x@xn--bcher-kva.example",
-            "user@sub-domain.example.co.uk, user@sub-domain.example.co.uk",
-            "!#$%&'*+-/=?^_`{|}~@example.org, !#$%&'*+-/=?^_`{|}~@example.org",
+        "a@example.com, a@example.com",
+        "First.Last+tag@Example.COM, First.Last+tag@example.com",
+        "o'brien@example.ie, o'brien@example.ie",
+        "\"john doe\"@example.com, \"john doe\"@example.com",
+        "x@bücher.example, x@xn--bcher-kva.example",
+        "user@sub-domain.example.co.uk, user@sub-domain.example.co.uk",
+        "!#$%&'*+-/=?^_`{|}~@example.org, !#$%&'*+-/=?^_`{|}~@example.org",
     })
     void acceptsAndNormalises(String raw, String expected) {
         EmailAddress.Result result = EmailAddress.parse(raw);
@@ -26,10 +26,31 @@ class EmailAddressTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "plain", "@example.com", "a@", "a@@example.com", "a..b@example.com", ".a@example.com",
-            "a.@example.com", "a b@example.com", "a@localhost", "a@-example.com", "a@example-.com", "a@exa_mple.com",
-            "a@example..com", "a@example.com.", "a@[192.0.2.1]", "a@1.2.3.4", "ü@example.com", "a\r\n@example.com",
-            "a@example.com\r\nBcc: b@example.com", "\"unterminated@example.com", "a(comment)@example.com"})
+    @ValueSource(
+            strings = {
+                "",
+                "plain",
+                "@example.com",
+                "a@",
+                "a@@example.com",
+                "a..b@example.com",
+                ".a@example.com",
+                "a.@example.com",
+                "a b@example.com",
+                "a@localhost",
+                "a@-example.com",
+                "a@example-.com",
+                "a@exa_mple.com",
+                "a@example..com",
+                "a@example.com.",
+                "a@[192.0.2.1]",
+                "a@1.2.3.4",
+                "ü@example.com",
+                "a\r\n@example.com",
+                "a@example.com\r\nBcc: b@example.com",
+                "\"unterminated@example.com",
+                "a(comment)@example.com"
+            })
     void rejects(String raw) {
         EmailAddress.Result result = EmailAddress.parse(raw);
         assertThat(result.isValid()).as(raw).isFalse();
@@ -39,7 +60,8 @@ class EmailAddressTest {
     @ParameterizedTest
     @ValueSource(ints = {65, 200})
     void rejectsLongLocalParts(int length) {
-        assertThat(EmailAddress.parse("a".repeat(length) + "@example.com").isValid()).isFalse();
+        assertThat(EmailAddress.parse("a".repeat(length) + "@example.com").isValid())
+                .isFalse();
     }
 
     @org.junit.jupiter.api.Test

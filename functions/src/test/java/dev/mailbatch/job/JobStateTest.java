@@ -9,14 +9,14 @@ class JobStateTest {
 
     @ParameterizedTest(name = "started={0} total={1} sent={2} failed={3} -> {4}")
     @CsvSource({
-            "false, 10, 0, 0, PENDING",
-            "true, 10, 0, 0, IN_PROGRESS",
-            "false, 10, 1, 0, IN_PROGRESS",
-            "true, 10, 4, 5, IN_PROGRESS",
-            "true, 10, 10, 0, SUCCEEDED",
-            "true, 10, 0, 10, FAILED",
-            "true, 10, 9, 1, COMPLETED_WITH_FAILURES",
-            "true, 1, 1, 0, SUCCEEDED",
+        "false, 10, 0, 0, PENDING",
+        "true, 10, 0, 0, IN_PROGRESS",
+        "false, 10, 1, 0, IN_PROGRESS",
+        "true, 10, 4, 5, IN_PROGRESS",
+        "true, 10, 10, 0, SUCCEEDED",
+        "true, 10, 0, 10, FAILED",
+        "true, 10, 9, 1, COMPLETED_WITH_FAILURES",
+        "true, 1, 1, 0, SUCCEEDED",
     })
     void derivesFromTheCounters(boolean started, long total, long sent, long failed, JobState expected) {
         assertThat(JobState.derive(false, started, total, sent, failed, 0)).isEqualTo(expected);
@@ -35,7 +35,9 @@ class JobStateTest {
 
     @org.junit.jupiter.api.Test
     void terminalStates() {
-        assertThat(JobState.values()).filteredOn(JobState::isTerminal)
-                .containsExactlyInAnyOrder(JobState.SUCCEEDED, JobState.COMPLETED_WITH_FAILURES, JobState.FAILED, JobState.CANCELLED);
+        assertThat(JobState.values())
+                .filteredOn(JobState::isTerminal)
+                .containsExactlyInAnyOrder(
+                        JobState.SUCCEEDED, JobState.COMPLETED_WITH_FAILURES, JobState.FAILED, JobState.CANCELLED);
     }
 }

@@ -20,23 +20,29 @@ class HttpProviderSenderTest {
 
     @org.junit.jupiter.api.Test
     void keepsAMessageIdUnderEitherNameAndToleratesBodiesWithout() {
-        assertThat(HttpProviderSender.classify(200, "{\"messageId\":\"m-2\"}", Optional.empty(), NOW)).isEqualTo(new SendResult.Sent("m-2"));
-        assertThat(HttpProviderSender.classify(200, "OK", Optional.empty(), NOW)).isEqualTo(new SendResult.Sent(null));
+        assertThat(HttpProviderSender.classify(200, "{\"messageId\":\"m-2\"}", Optional.empty(), NOW))
+                .isEqualTo(new SendResult.Sent("m-2"));
+        assertThat(HttpProviderSender.classify(200, "OK", Optional.empty(), NOW))
+                .isEqualTo(new SendResult.Sent(null));
         assertThat(HttpProviderSender.classify(202, "", Optional.empty(), NOW)).isEqualTo(new SendResult.Sent(null));
     }
 
     @ParameterizedTest
     @ValueSource(ints = {408, 429, 500, 502, 503, 504, 301})
     void throttlingTimeoutsAndFaultsAreTransient(int status) {
-        assertThat(HttpProviderSender.classify(status, "busy", Optional.empty(), NOW)).isInstanceOf(SendResult.TransientFailure.class);
+        assertThat(HttpProviderSender.classify(status, "busy", Optional.empty(), NOW))
+                .isInstanceOf(SendResult.TransientFailure.class);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {400, 401, 403, 404, 413, 422})
     void otherClientErrorsArePermanentAndSayWhy(int status) {
-        SendResult result = HttpProviderSender.classify(status, "{\"error\": \"bad\nrecipient\"}", Optional.empty(), NOW);
+        SendResult result =
+                HttpProviderSender.classify(status, "{\"error\": \"bad\nrecipient\"}", Optional.empty(), NOW);
         assertThat(result).isInstanceOf(SendResult.PermanentFailure.class);
-        assertThat(((SendResult.PermanentFailure) result).reason()).contains(Integer.toString(status)).contains("bad recipient");
+        assertThat(((SendResult.PermanentFailure) result).reason())
+                .contains(Integer.toString(status))
+                .contains("bad recipient");
     }
 
     @org.junit.jupiter.api.Test

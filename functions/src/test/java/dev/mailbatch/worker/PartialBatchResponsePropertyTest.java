@@ -35,14 +35,31 @@ import org.junit.jupiter.api.Test;
  */
 class PartialBatchResponsePropertyTest {
     private static final int RANDOM_BATCHES = 1_000;
-    private static final PojoSerializer<SQSBatchResponse> SERIALIZER =
-            LambdaEventSerializers.serializerFor(SQSBatchResponse.class, PartialBatchResponsePropertyTest.class.getClassLoader());
-    private static final Config CONFIG = Config.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "http://q", "PROVIDER_URL",
-            "http://p", "RETRY_BASE_SECONDS", "10", "RETRY_MAX_SECONDS", "900")::get);
+    private static final PojoSerializer<SQSBatchResponse> SERIALIZER = LambdaEventSerializers.serializerFor(
+            SQSBatchResponse.class, PartialBatchResponsePropertyTest.class.getClassLoader());
+    private static final Config CONFIG = Config.from(Map.of(
+            "TABLE_NAME",
+            "t",
+            "QUEUE_URL",
+            "http://q",
+            "PROVIDER_URL",
+            "http://p",
+            "RETRY_BASE_SECONDS",
+            "10",
+            "RETRY_MAX_SECONDS",
+            "900")::get);
 
     /** What the chunk work comes to for one message. */
     enum Fate {
-        SENT, NOTHING_TO_DO, CANCELLED, TRANSIENT, TRANSIENT_WITH_RETRY_AFTER, NOT_READY, STORE_FAULT, UNREADABLE, UNKNOWN_VERSION;
+        SENT,
+        NOTHING_TO_DO,
+        CANCELLED,
+        TRANSIENT,
+        TRANSIENT_WITH_RETRY_AFTER,
+        NOT_READY,
+        STORE_FAULT,
+        UNREADABLE,
+        UNKNOWN_VERSION;
 
         boolean retried() {
             return this != SENT && this != NOTHING_TO_DO && this != CANCELLED;
@@ -53,8 +70,7 @@ class PartialBatchResponsePropertyTest {
         }
     }
 
-    record Case(String messageId, Fate fate, int delivery) {
-    }
+    record Case(String messageId, Fate fate, int delivery) {}
 
     /** Every batch of zero, one or two messages, over every fate and the first and a late delivery. */
     private static Stream<List<Case>> smallBatches() {
@@ -63,9 +79,12 @@ class PartialBatchResponsePropertyTest {
             singles.add(new Case("m-" + fate, fate, 1));
             singles.add(new Case("late-" + fate, fate, 7));
         }
-        Stream<List<Case>> pairs = singles.stream().flatMap(a -> singles.stream()
-                .filter(b -> !b.messageId().equals(a.messageId())).map(b -> List.of(a, b)));
-        return Stream.concat(Stream.of(List.<Case>of()), Stream.concat(singles.stream().map(List::of), pairs));
+        Stream<List<Case>> pairs = singles.stream()
+                .flatMap(a -> singles.stream()
+                        .filter(b -> !b.messageId().equals(a.messageId()))
+                        .map(b -> List.of(a, b)));
+        return Stream.concat(
+                Stream.of(List.<Case>of()), Stream.concat(singles.stream().map(List::of), pairs));
     }
 
     /** A random batch of up to ten messages with distinct ids (as SQS gives), from one seed. */
@@ -78,7 +97,8 @@ class PartialBatchResponsePropertyTest {
             for (int k = random.nextInt(36); k > 0; k--) {
                 id.append("abcdefghijklmnopqrstuvwxyz0123456789-".charAt(random.nextInt(37)));
             }
-            batch.add(new Case(id.toString(), Fate.values()[random.nextInt(Fate.values().length)], 1 + random.nextInt(12)));
+            batch.add(new Case(
+                    id.toString(), Fate.values()[random.nextInt(Fate.values().length)], 1 + random.nextInt(12)));
         }
         return batch;
     }
@@ -95,7 +115,8 @@ class PartialBatchResponsePropertyTest {
 
     private static void check(List<Case> batch, String which) throws Exception {
         Map<String, Duration> delays = new ConcurrentHashMap<>();
-        SendEmailsHandler handler = new SendEmailsHandler(CONFIG, work(batch), (m, d) -> delays.put(m.getMessageId(), d));
+        SendEmailsHandler handler =
+                new SendEmailsHandler(CONFIG, work(batch), (m, d) -> delays.put(m.getMessageId(), d));
 
         SQSBatchResponse response = handler.handleRequest(event(batch), new TestContext());
 
@@ -106,7 +127,10 @@ class PartialBatchResponsePropertyTest {
             assertThat(fieldNames(failure)).containsExactly("itemIdentifier");
             named.add(failure.path("itemIdentifier").asText());
         }
-        List<String> toRetry = batch.stream().filter(c -> c.fate().retried()).map(Case::messageId).toList();
+        List<String> toRetry = batch.stream()
+                .filter(c -> c.fate().retried())
+                .map(Case::messageId)
+                .toList();
         assertThat(named).as(which).containsExactlyElementsOf(toRetry);
 
         for (Case c : batch) {
@@ -115,13 +139,17 @@ class PartialBatchResponsePropertyTest {
                 continue;
             }
             Duration delay = delays.get(c.messageId());
-            assertThat(delay).as("%s: %s is kept away before its retry", which, c).isNotNull();
+            assertThat(delay)
+                    .as("%s: %s is kept away before its retry", which, c)
+                    .isNotNull();
             switch (c.fate()) {
                 case NOT_READY -> assertThat(delay).isEqualTo(SendEmailsHandler.NOT_READY_DELAY);
                 case TRANSIENT_WITH_RETRY_AFTER -> assertThat(delay).isGreaterThanOrEqualTo(Duration.ofSeconds(120));
                 default -> {
                     long backoff = Math.min(900, 10L << (c.delivery() - 1));
-                    assertThat(delay.toSeconds()).as("%s: equal jitter around %d s", which, backoff).isBetween(backoff / 2, backoff);
+                    assertThat(delay.toSeconds())
+                            .as("%s: equal jitter around %d s", which, backoff)
+                            .isBetween(backoff / 2, backoff);
                 }
             }
         }
@@ -136,16 +164,21 @@ class PartialBatchResponsePropertyTest {
             }
             String dies = batch.get(new Random(-seed).nextInt(batch.size())).messageId();
             SendEmailsHandler.ChunkWork healthy = work(batch);
-            SendEmailsHandler handler = new SendEmailsHandler(CONFIG, (message, delivery) -> {
-                if (message.jobId().equals(dies)) {
-                    throw new OutOfMemoryError("injected");
-                }
-                return healthy.process(message, delivery);
-            }, (m, d) -> { });
-            SQSEvent event = event(batch.stream().map(c -> c.messageId().equals(dies)
-                    ? new Case(c.messageId(), Fate.SENT, c.delivery()) : c).toList());
+            SendEmailsHandler handler = new SendEmailsHandler(
+                    CONFIG,
+                    (message, delivery) -> {
+                        if (message.jobId().equals(dies)) {
+                            throw new OutOfMemoryError("injected");
+                        }
+                        return healthy.process(message, delivery);
+                    },
+                    (m, d) -> {});
+            SQSEvent event = event(batch.stream()
+                    .map(c -> c.messageId().equals(dies) ? new Case(c.messageId(), Fate.SENT, c.delivery()) : c)
+                    .toList());
 
-            assertThatThrownBy(() -> handler.handleRequest(event, new TestContext())).as("seed %d", seed)
+            assertThatThrownBy(() -> handler.handleRequest(event, new TestContext()))
+                    .as("seed %d", seed)
                     .isInstanceOf(OutOfMemoryError.class);
         }
     }
@@ -177,11 +210,14 @@ class PartialBatchResponsePropertyTest {
             m.setMessageId(c.messageId());
             m.setReceiptHandle("rh-" + c.messageId());
             m.setAttributes(Map.of("ApproximateReceiveCount", Integer.toString(c.delivery())));
-            m.setBody(switch (c.fate()) {
-                case UNREADABLE -> "{not json";
-                case UNKNOWN_VERSION -> Json.write(new ChunkMessage(ChunkMessage.VERSION + 1, c.messageId(), 0, List.of("a@b.example")));
-                default -> Json.write(ChunkMessage.of(c.messageId(), 0, List.of("a@b.example")));
-            });
+            m.setBody(
+                    switch (c.fate()) {
+                        case UNREADABLE -> "{not json";
+                        case UNKNOWN_VERSION ->
+                            Json.write(new ChunkMessage(
+                                    ChunkMessage.VERSION + 1, c.messageId(), 0, List.of("a@b.example")));
+                        default -> Json.write(ChunkMessage.of(c.messageId(), 0, List.of("a@b.example")));
+                    });
             records.add(m);
         }
         SQSEvent event = new SQSEvent();

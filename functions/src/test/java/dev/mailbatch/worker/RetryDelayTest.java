@@ -20,8 +20,11 @@ class RetryDelayTest {
 
     @Test
     void neverShorterThanTheProvidersRetryAfterNorLongerThanSqsAllows() {
-        assertThat(RetryDelay.compute(1, Duration.ofSeconds(3600), BASE, MAX, () -> 0.5)).isEqualTo(Duration.ofSeconds(3600));
-        assertThat(RetryDelay.compute(1, Duration.ofDays(2), BASE, MAX, () -> 0.5)).isEqualTo(Duration.ofHours(12));
-        assertThat(RetryDelay.compute(1, Duration.ZERO, Duration.ZERO, Duration.ZERO, () -> 0.5)).isEqualTo(Duration.ZERO);
+        assertThat(RetryDelay.compute(1, Duration.ofSeconds(3600), BASE, MAX, () -> 0.5))
+                .isEqualTo(Duration.ofSeconds(3600));
+        assertThat(RetryDelay.compute(1, Duration.ofDays(2), BASE, MAX, () -> 0.5))
+                .isEqualTo(Duration.ofHours(12));
+        assertThat(RetryDelay.compute(1, Duration.ZERO, Duration.ZERO, Duration.ZERO, () -> 0.5))
+                .isEqualTo(Duration.ZERO);
     }
 }

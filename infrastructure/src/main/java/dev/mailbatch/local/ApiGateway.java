@@ -41,8 +41,10 @@ public final class ApiGateway {
     /**
      * @param functions the handler behind each route's function id
      */
-    public ApiGateway(ApiRoutes routes, Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions,
-                      LocalContext.LogSink logs) {
+    public ApiGateway(
+            ApiRoutes routes,
+            Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions,
+            LocalContext.LogSink logs) {
         this.routes = routes;
         this.functions = functions;
         this.logs = logs;
@@ -51,14 +53,17 @@ public final class ApiGateway {
     /** An HTTP answer, ready to write. */
     public record Answer(int status, Map<String, List<String>> headers, byte[] body) {
         static Answer json(int status, String json) {
-            return new Answer(status, Map.of("content-type", List.of("application/json")), json.getBytes(StandardCharsets.UTF_8));
+            return new Answer(
+                    status, Map.of("content-type", List.of("application/json")), json.getBytes(StandardCharsets.UTF_8));
         }
     }
 
     /** True if this request is the API's: it matches a route, or is a CORS preflight for one. */
     public boolean handles(String method, String rawPath) {
         return routes.match(method, rawPath).isPresent()
-                || (method.equals("OPTIONS") && routes.routes().stream().anyMatch(r -> routes.match(r.method(), rawPath).isPresent()));
+                || (method.equals("OPTIONS")
+                        && routes.routes().stream()
+                                .anyMatch(r -> routes.match(r.method(), rawPath).isPresent()));
     }
 
     /** Serves one request. */
@@ -67,7 +72,9 @@ public final class ApiGateway {
         String rawPath = exchange.getRequestURI().getRawPath();
         String origin = exchange.getRequestHeaders().getFirst("Origin");
         Optional<String> allowedOrigin = routes.cors().allowedOrigin(origin);
-        if (method.equals("OPTIONS") && origin != null && exchange.getRequestHeaders().containsKey("Access-Control-Request-Method")) {
+        if (method.equals("OPTIONS")
+                && origin != null
+                && exchange.getRequestHeaders().containsKey("Access-Control-Request-Method")) {
             return preflight(allowedOrigin);
         }
         Answer answer = invoke(exchange, method, rawPath);
@@ -87,8 +94,15 @@ public final class ApiGateway {
         String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
         boolean base64 = body.length > 0 && !(isTextType(contentType) && isUtf8(body));
         ApiRoutes.Route route = match.get().route();
-        APIGatewayV2HTTPEvent event = LambdaEvents.http(method, route.path(), rawPath, match.get().pathParameters(),
-                exchange.getRequestURI().getRawQuery(), headers, body.length == 0 ? null : body, base64);
+        APIGatewayV2HTTPEvent event = LambdaEvents.http(
+                method,
+                route.path(),
+                rawPath,
+                match.get().pathParameters(),
+                exchange.getRequestURI().getRawQuery(),
+                headers,
+                body.length == 0 ? null : body,
+                base64);
         RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler = functions.apply(route.functionId());
         String name = route.functionId().replace("Function", "");
         try {
@@ -116,7 +130,11 @@ public final class ApiGateway {
             e.getValue().forEach(v -> values.add(v.asText()));
             headers.put(e.getKey().toLowerCase(Locale.ROOT), values);
         });
-        response.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), List.of(e.getValue().asText())));
+        response.path("headers")
+                .fields()
+                .forEachRemaining(e -> headers.put(
+                        e.getKey().toLowerCase(Locale.ROOT),
+                        List.of(e.getValue().asText())));
         if (response.path("cookies").isArray() && !response.path("cookies").isEmpty()) {
             List<String> cookies = new ArrayList<>();
             response.path("cookies").forEach(c -> cookies.add(c.asText()));
@@ -124,7 +142,8 @@ public final class ApiGateway {
         }
         String body = response.path("body").asText("");
         byte[] bytes = response.path("isBase64Encoded").asBoolean(false)
-                ? Base64.getDecoder().decode(body) : body.getBytes(StandardCharsets.UTF_8);
+                ? Base64.getDecoder().decode(body)
+                : body.getBytes(StandardCharsets.UTF_8);
         return new Answer(response.path("statusCode").asInt(200), headers, bytes);
     }
 
@@ -147,7 +166,9 @@ public final class ApiGateway {
         Map<String, List<String>> headers = new LinkedHashMap<>(answer.headers());
         headers.put("access-control-allow-origin", List.of(origin));
         if (!routes.cors().exposeHeaders().isEmpty()) {
-            headers.put("access-control-expose-headers", List.of(String.join(",", routes.cors().exposeHeaders())));
+            headers.put(
+                    "access-control-expose-headers",
+                    List.of(String.join(",", routes.cors().exposeHeaders())));
         }
         return new Answer(answer.status(), headers, answer.body());
     }
@@ -158,14 +179,21 @@ public final class ApiGateway {
             return false;
         }
         String type = contentType.toLowerCase(Locale.ROOT).split(";", 2)[0].trim();
-        return type.startsWith("text/") || type.endsWith("json") || type.endsWith("+json") || type.endsWith("xml")
-                || type.equals("application/javascript") || type.equals("application/x-www-form-urlencoded");
+        return type.startsWith("text/")
+                || type.endsWith("json")
+                || type.endsWith("+json")
+                || type.endsWith("xml")
+                || type.equals("application/javascript")
+                || type.equals("application/x-www-form-urlencoded");
     }
 
     private static boolean isUtf8(byte[] body) {
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body));
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body));
             return true;
         } catch (CharacterCodingException e) {
             return false;

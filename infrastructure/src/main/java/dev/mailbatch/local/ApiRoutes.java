@@ -34,12 +34,15 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
     }
 
     /** A request matched to a route, with its path parameters decoded. */
-    public record Match(Route route, Map<String, String> pathParameters) {
-    }
+    public record Match(Route route, Map<String, String> pathParameters) {}
 
     /** The API's CorsConfiguration; empty origins when the template sets none. */
-    public record Cors(List<String> allowOrigins, List<String> allowMethods, List<String> allowHeaders,
-                       List<String> exposeHeaders, int maxAgeSeconds) {
+    public record Cors(
+            List<String> allowOrigins,
+            List<String> allowMethods,
+            List<String> allowHeaders,
+            List<String> exposeHeaders,
+            int maxAgeSeconds) {
         public Optional<String> allowedOrigin(String origin) {
             if (origin == null || allowOrigins.isEmpty()) {
                 return Optional.empty();
@@ -47,26 +50,35 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
             if (allowOrigins.contains("*")) {
                 return Optional.of("*");
             }
-            return allowOrigins.stream().filter(o -> o.equalsIgnoreCase(origin)).findFirst().map(o -> origin);
+            return allowOrigins.stream()
+                    .filter(o -> o.equalsIgnoreCase(origin))
+                    .findFirst()
+                    .map(o -> origin);
         }
     }
 
     public static ApiRoutes from(Template template) {
         List<Route> routes = new ArrayList<>();
-        Object globalTimeout = template.resolve(Template.map(template.section("Globals").get("Function")).get("Timeout"));
+        Object globalTimeout = template.resolve(
+                Template.map(template.section("Globals").get("Function")).get("Timeout"));
         template.resources().forEach((id, resource) -> {
             if (!"AWS::Serverless::Function".equals(Template.map(resource).get("Type"))) {
                 return;
             }
             Object own = template.property(id, "Timeout");
             Object timeout = own != null ? own : globalTimeout != null ? globalTimeout : 3;
-            Object events = Template.map(Template.map(resource).get("Properties")).get("Events"); // ApiId stays unresolved
+            Object events =
+                    Template.map(Template.map(resource).get("Properties")).get("Events"); // ApiId stays unresolved
             Template.map(events).forEach((name, event) -> {
                 Map<String, Object> e = Template.map(event);
                 if ("HttpApi".equals(e.get("Type"))) {
                     Map<String, Object> p = Template.map(e.get("Properties"));
-                    String method = String.valueOf(template.resolve(p.get("Method"))).toUpperCase(Locale.ROOT);
-                    routes.add(new Route(method, String.valueOf(template.resolve(p.get("Path"))), id,
+                    String method =
+                            String.valueOf(template.resolve(p.get("Method"))).toUpperCase(Locale.ROOT);
+                    routes.add(new Route(
+                            method,
+                            String.valueOf(template.resolve(p.get("Path"))),
+                            id,
                             Integer.parseInt(String.valueOf(timeout))));
                 }
             });
@@ -79,21 +91,29 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
         for (Object resource : template.resources().values()) {
             Map<String, Object> r = Template.map(resource);
             if ("AWS::Serverless::HttpApi".equals(r.get("Type"))) {
-                Map<String, Object> c = Template.map(template.resolve(Template.map(r.get("Properties")).get("CorsConfiguration")));
-                return new Cors(strings(c.get("AllowOrigins")), strings(c.get("AllowMethods")), strings(c.get("AllowHeaders")),
-                        strings(c.get("ExposeHeaders")), Integer.parseInt(String.valueOf(c.getOrDefault("MaxAge", 0))));
+                Map<String, Object> c = Template.map(
+                        template.resolve(Template.map(r.get("Properties")).get("CorsConfiguration")));
+                return new Cors(
+                        strings(c.get("AllowOrigins")),
+                        strings(c.get("AllowMethods")),
+                        strings(c.get("AllowHeaders")),
+                        strings(c.get("ExposeHeaders")),
+                        Integer.parseInt(String.valueOf(c.getOrDefault("MaxAge", 0))));
             }
         }
         return new Cors(List.of(), List.of(), List.of(), List.of(), 0);
     }
 
     private static List<String> strings(Object value) {
-        return value instanceof List<?> list ? list.stream().map(String::valueOf).toList() : List.of();
+        return value instanceof List<?> list
+                ? list.stream().map(String::valueOf).toList()
+                : List.of();
     }
 
     /** The route a request takes, if any (API Gateway answers 404 when none matches). */
     public Optional<Match> match(String method, String rawPath) {
-        List<String> segments = List.of(rawPath.substring(rawPath.startsWith("/") ? 1 : 0).split("/", -1));
+        List<String> segments =
+                List.of(rawPath.substring(rawPath.startsWith("/") ? 1 : 0).split("/", -1));
         for (Route route : routes) {
             if (!route.method().equals(method) && !route.method().equals("ANY")) {
                 continue;
@@ -109,7 +129,9 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
                 String s = segments.get(i);
                 if (p.startsWith("{") && p.endsWith("}")) {
                     matches = !s.isEmpty();
-                    parameters.put(p.substring(1, p.length() - 1), URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+                    parameters.put(
+                            p.substring(1, p.length() - 1),
+                            URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
                 } else {
                     matches = p.equals(s);
                 }

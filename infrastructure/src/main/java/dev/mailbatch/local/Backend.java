@@ -24,17 +24,29 @@ public record Backend(String name, URI endpoint) {
     }
 
     public DynamoDbClient dynamo() {
-        return DynamoDbClient.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
-                .credentialsProvider(CREDENTIALS).build();
+        return DynamoDbClient.builder()
+                .httpClient(HTTP)
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS)
+                .build();
     }
 
     public SqsClient sqs() {
-        return SqsClient.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
-                .credentialsProvider(CREDENTIALS).build();
+        return SqsClient.builder()
+                .httpClient(HTTP)
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS)
+                .build();
     }
 
     public SesV2Client ses() {
-        return SesV2Client.builder().httpClient(HTTP).endpointOverride(endpoint).region(Region.US_EAST_1)
-                .credentialsProvider(CREDENTIALS).build();
+        return SesV2Client.builder()
+                .httpClient(HTTP)
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS)
+                .build();
     }
 }

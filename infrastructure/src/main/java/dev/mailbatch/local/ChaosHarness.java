@@ -50,8 +50,16 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 public final class ChaosHarness {
 
     /** What to inflict. */
-    public record Scenario(int jobs, int recipients, double failureRate, double lossRate, double duplicateRate,
-                           int kills, long seed, int maxDeliveries, Duration deadline) {
+    public record Scenario(
+            int jobs,
+            int recipients,
+            double failureRate,
+            double lossRate,
+            double duplicateRate,
+            int kills,
+            long seed,
+            int maxDeliveries,
+            Duration deadline) {
 
         public static Scenario defaults() {
             return new Scenario(200, 50, 0.30, 0.05, 0.05, 20, System.nanoTime(), 15, Duration.ofMinutes(20));
@@ -66,14 +74,94 @@ public final class ChaosHarness {
                 }
                 String v = kv[1];
                 s = switch (kv[0]) {
-                    case "jobs" -> new Scenario(Integer.parseInt(v), s.recipients, s.failureRate, s.lossRate, s.duplicateRate, s.kills, s.seed, s.maxDeliveries, s.deadline);
-                    case "recipients" -> new Scenario(s.jobs, Integer.parseInt(v), s.failureRate, s.lossRate, s.duplicateRate, s.kills, s.seed, s.maxDeliveries, s.deadline);
-                    case "failure-rate" -> new Scenario(s.jobs, s.recipients, Double.parseDouble(v), s.lossRate, s.duplicateRate, s.kills, s.seed, s.maxDeliveries, s.deadline);
-                    case "loss-rate" -> new Scenario(s.jobs, s.recipients, s.failureRate, Double.parseDouble(v), s.duplicateRate, s.kills, s.seed, s.maxDeliveries, s.deadline);
-                    case "duplicate-rate" -> new Scenario(s.jobs, s.recipients, s.failureRate, s.lossRate, Double.parseDouble(v), s.kills, s.seed, s.maxDeliveries, s.deadline);
-                    case "kills" -> new Scenario(s.jobs, s.recipients, s.failureRate, s.lossRate, s.duplicateRate, Integer.parseInt(v), s.seed, s.maxDeliveries, s.deadline);
-                    case "seed" -> new Scenario(s.jobs, s.recipients, s.failureRate, s.lossRate, s.duplicateRate, s.kills, Long.parseLong(v), s.maxDeliveries, s.deadline);
-                    case "max-deliveries" -> new Scenario(s.jobs, s.recipients, s.failureRate, s.lossRate, s.duplicateRate, s.kills, s.seed, Integer.parseInt(v), s.deadline);
+                    case "jobs" ->
+                        new Scenario(
+                                Integer.parseInt(v),
+                                s.recipients,
+                                s.failureRate,
+                                s.lossRate,
+                                s.duplicateRate,
+                                s.kills,
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "recipients" ->
+                        new Scenario(
+                                s.jobs,
+                                Integer.parseInt(v),
+                                s.failureRate,
+                                s.lossRate,
+                                s.duplicateRate,
+                                s.kills,
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "failure-rate" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                Double.parseDouble(v),
+                                s.lossRate,
+                                s.duplicateRate,
+                                s.kills,
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "loss-rate" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                s.failureRate,
+                                Double.parseDouble(v),
+                                s.duplicateRate,
+                                s.kills,
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "duplicate-rate" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                s.failureRate,
+                                s.lossRate,
+                                Double.parseDouble(v),
+                                s.kills,
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "kills" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                s.failureRate,
+                                s.lossRate,
+                                s.duplicateRate,
+                                Integer.parseInt(v),
+                                s.seed,
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "seed" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                s.failureRate,
+                                s.lossRate,
+                                s.duplicateRate,
+                                s.kills,
+                                Long.parseLong(v),
+                                s.maxDeliveries,
+                                s.deadline);
+                    case "max-deliveries" ->
+                        new Scenario(
+                                s.jobs,
+                                s.recipients,
+                                s.failureRate,
+                                s.lossRate,
+                                s.duplicateRate,
+                                s.kills,
+                                s.seed,
+                                Integer.parseInt(v),
+                                s.deadline);
                     default -> throw new IllegalArgumentException("unknown option --" + kv[0]);
                 };
             }
@@ -93,11 +181,24 @@ public final class ChaosHarness {
      * @param counterMismatches jobs whose counters disagree with their recipient records, with
      *     their total, or with what the provider delivered
      */
-    public record Report(int jobs, long emails, long providerCalls, long delivered, long repeatedKeys,
-                         long lost, long duplicateDeliveries, long nonTerminal, long counterMismatches,
-                         long failedRecipients, Map<String, Integer> kills, long duplicatesInjected,
-                         long transientFailures, long lostResponses, int deadLettered, Map<String, Integer> states,
-                         Duration elapsed) {
+    public record Report(
+            int jobs,
+            long emails,
+            long providerCalls,
+            long delivered,
+            long repeatedKeys,
+            long lost,
+            long duplicateDeliveries,
+            long nonTerminal,
+            long counterMismatches,
+            long failedRecipients,
+            Map<String, Integer> kills,
+            long duplicatesInjected,
+            long transientFailures,
+            long lostResponses,
+            int deadLettered,
+            Map<String, Integer> states,
+            Duration elapsed) {
 
         public boolean clean() {
             return lost == 0 && duplicateDeliveries == 0 && nonTerminal == 0 && counterMismatches == 0;
@@ -105,19 +206,28 @@ public final class ChaosHarness {
 
         public String table(Scenario s) {
             StringBuilder t = new StringBuilder();
-            t.append(String.format("mailbatch chaos: %d jobs x %d recipients, seed %d%n", s.jobs(), s.recipients(), s.seed()));
+            t.append(String.format(
+                    "mailbatch chaos: %d jobs x %d recipients, seed %d%n", s.jobs(), s.recipients(), s.seed()));
             row(t, "jobs", jobs, "");
             row(t, "emails", emails, "recipients submitted");
             row(t, "provider calls", providerCalls, "every POST to the outbox");
             row(t, "emails delivered", delivered, "distinct emails the provider accepted");
-            row(t, "repeat calls, same key", repeatedKeys, "retries of accepted emails; the provider deduplicated them");
+            row(
+                    t,
+                    "repeat calls, same key",
+                    repeatedKeys,
+                    "retries of accepted emails; the provider deduplicated them");
             t.append("  ---------------------------------------------------------------------\n");
             row(t, "lost", lost, "required 0");
             row(t, "duplicate deliveries", duplicateDeliveries, "required 0 (counted per job and recipient)");
             row(t, "non-terminal jobs", nonTerminal, "required 0");
             row(t, "counter mismatches", counterMismatches, "required 0 (counters vs records vs provider)");
             t.append("  ---------------------------------------------------------------------\n");
-            row(t, "worker kills", kills.values().stream().mapToInt(Integer::intValue).sum(), kills.toString());
+            row(
+                    t,
+                    "worker kills",
+                    kills.values().stream().mapToInt(Integer::intValue).sum(),
+                    kills.toString());
             row(t, "messages delivered twice", duplicatesInjected, "copies put back on the queue");
             row(t, "transient failures", transientFailures, "503s from the outbox");
             row(t, "lost responses", lostResponses, "accepted, then the connection closed");
@@ -125,8 +235,10 @@ public final class ChaosHarness {
             row(t, "dead-lettered messages", deadLettered, "");
             t.append(String.format("  %-26s %s%n", "job states", states));
             t.append(String.format("  %-26s %.1f s%n", "time", elapsed.toMillis() / 1000.0));
-            t.append(clean() ? "chaos: PASS - nothing lost, nothing sent twice, every job finished, every counter exact\n"
-                    : "chaos: FAIL\n");
+            t.append(
+                    clean()
+                            ? "chaos: PASS - nothing lost, nothing sent twice, every job finished, every counter exact\n"
+                            : "chaos: FAIL\n");
             return t.toString();
         }
 
@@ -144,8 +256,8 @@ public final class ChaosHarness {
 
     /** The faults, scheduled up front from the seed so that a run can be repeated. */
     static final class Injector implements LocalRunner.Chaos {
-        private static final List<String> POINTS = List.of(Faults.BEFORE_SEND, Faults.AFTER_EMAIL,
-                Faults.BEFORE_RECORD, Faults.AFTER_RECORD);
+        private static final List<String> POINTS =
+                List.of(Faults.BEFORE_SEND, Faults.AFTER_EMAIL, Faults.BEFORE_RECORD, Faults.AFTER_RECORD);
         private final Map<String, Set<Long>> schedule = new HashMap<>();
         private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> killed = new ConcurrentHashMap<>();
@@ -160,7 +272,8 @@ public final class ChaosHarness {
             for (int k = 0; k < s.kills(); k++) {
                 String point = POINTS.get(k % POINTS.size());
                 // Spread over the first pass: the k-th call of that point, early enough to happen.
-                long range = point.equals(Faults.AFTER_EMAIL) ? (long) s.jobs() * s.recipients() * 3 / 4 : chunks * 3 / 4;
+                long range =
+                        point.equals(Faults.AFTER_EMAIL) ? (long) s.jobs() * s.recipients() * 3 / 4 : chunks * 3 / 4;
                 Set<Long> at = schedule.computeIfAbsent(point, p -> new TreeSet<>());
                 long call;
                 do {
@@ -211,8 +324,7 @@ public final class ChaosHarness {
         }
     }
 
-    private ChaosHarness() {
-    }
+    private ChaosHarness() {}
 
     /**
      * Runs the scenario on a fresh local stack and audits the result.
@@ -231,23 +343,41 @@ public final class ChaosHarness {
         env.put("OUTBOX_LOSS_RATE", Double.toString(s.lossRate()));
         env.put("OUTBOX_LATENCY_MS", "2");
         env.putAll(extraEnv);
-        Map<String, String> parameters = Map.of("MaxDeliveries", Integer.toString(s.maxDeliveries()),
-                "RetryBaseSeconds", "1", "RetryMaxSeconds", "4", "WorkerBatchSize", "5", "WorkerMaxConcurrency", "4");
+        Map<String, String> parameters = Map.of(
+                "MaxDeliveries",
+                Integer.toString(s.maxDeliveries()),
+                "RetryBaseSeconds",
+                "1",
+                "RetryMaxSeconds",
+                "4",
+                "WorkerBatchSize",
+                "5",
+                "WorkerMaxConcurrency",
+                "4");
         Injector injector = new Injector(s);
         Instant start = Instant.now();
         try (OutputStream runnerLog = Files.newOutputStream(logDir.resolve("runner.log"));
-             PrintStream runnerConsole = new PrintStream(runnerLog, true, StandardCharsets.UTF_8);
-             LocalRunner runner = LocalRunner.start(new LocalRunner.Options(root, parameters, env::get, runnerConsole, injector))) {
-            console.printf("chaos: local stack up at %s (runner log: infrastructure/target/chaos/runner.log)%n", runner.baseUrl());
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                PrintStream runnerConsole = new PrintStream(runnerLog, true, StandardCharsets.UTF_8);
+                LocalRunner runner = LocalRunner.start(
+                        new LocalRunner.Options(root, parameters, env::get, runnerConsole, injector))) {
+            console.printf(
+                    "chaos: local stack up at %s (runner log: infrastructure/target/chaos/runner.log)%n",
+                    runner.baseUrl());
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             Map<String, List<String>> jobs = submitAll(http, runner.baseUrl(), s);
-            console.printf("chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n", jobs.size(), s.deadline().toMinutes());
-            Map<String, JsonNode> finalStatus = awaitFinished(http, runner.baseUrl(), jobs.keySet(), runner, s.deadline(), console);
+            console.printf(
+                    "chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n",
+                    jobs.size(), s.deadline().toMinutes());
+            Map<String, JsonNode> finalStatus =
+                    awaitFinished(http, runner.baseUrl(), jobs.keySet(), runner, s.deadline(), console);
             return audit(http, runner, jobs, finalStatus, injector, Duration.between(start, Instant.now()));
         }
     }
 
-    private static Map<String, List<String>> submitAll(HttpClient http, URI base, Scenario s) throws InterruptedException {
+    private static Map<String, List<String>> submitAll(HttpClient http, URI base, Scenario s)
+            throws InterruptedException {
         Map<String, List<String>> jobs = new ConcurrentHashMap<>();
         try (ExecutorService callers = Executors.newFixedThreadPool(8)) {
             List<Future<?>> done = new ArrayList<>();
@@ -260,15 +390,19 @@ public final class ChaosHarness {
                     }
                     String body = Json.write(Map.of("emails", to, "subject", "chaos " + job, "text", "hello"));
                     for (int tries = 1; ; tries++) {
-                        HttpResponse<String> response = send(http, HttpRequest.newBuilder(base.resolve("/emails"))
-                                .header("Content-Type", "application/json").header("Idempotency-Key", "chaos-" + s.seed() + "-" + job)
-                                .POST(HttpRequest.BodyPublishers.ofString(body)));
+                        HttpResponse<String> response = send(
+                                http,
+                                HttpRequest.newBuilder(base.resolve("/emails"))
+                                        .header("Content-Type", "application/json")
+                                        .header("Idempotency-Key", "chaos-" + s.seed() + "-" + job)
+                                        .POST(HttpRequest.BodyPublishers.ofString(body)));
                         if (response.statusCode() == 202) {
                             jobs.put(readJson(response.body()).path("jobId").asText(), to);
                             return null;
                         }
                         if (tries >= 5) {
-                            throw new IllegalStateException("submit of job " + job + " answered " + response.statusCode() + " " + response.body());
+                            throw new IllegalStateException("submit of job " + job + " answered "
+                                    + response.statusCode() + " " + response.body());
                         }
                     }
                 }));
@@ -282,15 +416,20 @@ public final class ChaosHarness {
         return jobs;
     }
 
-    private static Map<String, JsonNode> awaitFinished(HttpClient http, URI base, Set<String> ids, LocalRunner runner,
-                                                       Duration deadline, PrintStream console) throws InterruptedException {
+    private static Map<String, JsonNode> awaitFinished(
+            HttpClient http, URI base, Set<String> ids, LocalRunner runner, Duration deadline, PrintStream console)
+            throws InterruptedException {
         Instant end = Instant.now().plus(deadline);
         Instant nextReport = Instant.now().plusSeconds(15);
         Map<String, JsonNode> finished = new HashMap<>();
         while (true) {
             for (String id : ids) {
                 if (!finished.containsKey(id)) {
-                    JsonNode status = readJson(send(http, HttpRequest.newBuilder(base.resolve("/emails/" + id)).GET()).body());
+                    JsonNode status = readJson(send(
+                                    http,
+                                    HttpRequest.newBuilder(base.resolve("/emails/" + id))
+                                            .GET())
+                            .body());
                     if (status.path("pending").asLong(-1) == 0) {
                         finished.put(id, status);
                     }
@@ -301,28 +440,44 @@ public final class ChaosHarness {
                 // Read every job once more: a duplicate delivered after a job finished must not have changed it.
                 Map<String, JsonNode> last = new HashMap<>();
                 for (String id : ids) {
-                    last.put(id, readJson(send(http, HttpRequest.newBuilder(base.resolve("/emails/" + id)).GET()).body()));
+                    last.put(
+                            id,
+                            readJson(send(
+                                            http,
+                                            HttpRequest.newBuilder(base.resolve("/emails/" + id))
+                                                    .GET())
+                                    .body()));
                 }
                 return last;
             }
             if (Instant.now().isAfter(nextReport)) {
-                console.printf("chaos: %d of %d jobs finished; %d messages on the queue; outbox: %d emails%n",
-                        finished.size(), ids.size(), backlog(runner), runner.outbox().emails().size());
+                console.printf(
+                        "chaos: %d of %d jobs finished; %d messages on the queue; outbox: %d emails%n",
+                        finished.size(),
+                        ids.size(),
+                        backlog(runner),
+                        runner.outbox().emails().size());
                 nextReport = Instant.now().plusSeconds(15);
             }
             Thread.sleep(500); // poll interval
         }
     }
 
-    private static Report audit(HttpClient http, LocalRunner runner, Map<String, List<String>> jobs,
-                                Map<String, JsonNode> status, Injector injector, Duration elapsed) {
+    private static Report audit(
+            HttpClient http,
+            LocalRunner runner,
+            Map<String, List<String>> jobs,
+            Map<String, JsonNode> status,
+            Injector injector,
+            Duration elapsed) {
         Outbox outbox = runner.outbox();
         // What the provider delivered, by job and recipient.
         Map<String, Map<String, Integer>> delivered = new HashMap<>();
         for (Outbox.Email email : outbox.emails()) {
             String key = email.idempotencyKey() == null ? "" : email.idempotencyKey();
             String jobId = key.length() > 39 ? key.substring(3, 39) : "?";
-            delivered.computeIfAbsent(jobId, k -> new HashMap<>())
+            delivered
+                    .computeIfAbsent(jobId, k -> new HashMap<>())
                     .merge(email.message().path("to").asText(), 1, Integer::sum);
         }
         long lost = 0;
@@ -338,14 +493,16 @@ public final class ChaosHarness {
             Map<String, JsonNode> records = recipients(http, runner.baseUrl(), id);
             Map<String, Integer> got = delivered.getOrDefault(id, Map.of());
             Set<String> terminal = Set.of("SUCCEEDED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED");
-            if (!terminal.contains(s.path("state").asText()) || s.path("pending").asLong() != 0) {
+            if (!terminal.contains(s.path("state").asText())
+                    || s.path("pending").asLong() != 0) {
                 nonTerminal++;
             }
             Map<String, Integer> byStatus = new HashMap<>();
             boolean mismatch = false;
             for (String address : job.getValue()) {
                 JsonNode record = records.get(address);
-                String recorded = record == null ? "NONE" : record.path("status").asText();
+                String recorded =
+                        record == null ? "NONE" : record.path("status").asText();
                 byStatus.merge(recorded, 1, Integer::sum);
                 int times = got.getOrDefault(address, 0);
                 duplicates += Math.max(0, times - 1);
@@ -363,9 +520,12 @@ public final class ChaosHarness {
             long failed = s.path("failed").asLong();
             long cancelled = s.path("cancelled").asLong();
             long pending = s.path("pending").asLong();
-            if (sent + failed + cancelled + pending != s.path("total").asLong() || s.path("total").asLong() != job.getValue().size()
-                    || sent != byStatus.getOrDefault("SENT", 0) || failed != byStatus.getOrDefault("FAILED", 0)
-                    || cancelled != byStatus.getOrDefault("CANCELLED", 0) || sent != got.size()) {
+            if (sent + failed + cancelled + pending != s.path("total").asLong()
+                    || s.path("total").asLong() != job.getValue().size()
+                    || sent != byStatus.getOrDefault("SENT", 0)
+                    || failed != byStatus.getOrDefault("FAILED", 0)
+                    || cancelled != byStatus.getOrDefault("CANCELLED", 0)
+                    || sent != got.size()) {
                 mismatch = true;
             }
             if (mismatch) {
@@ -373,10 +533,24 @@ public final class ChaosHarness {
             }
         }
         int deadLettered = depth(runner.backend().sqs(), runner.resources().dlqUrl());
-        return new Report(jobs.size(), jobs.values().stream().mapToLong(List::size).sum(), outbox.calls(),
-                outbox.emails().size(), outbox.repeatedKeys(), lost, duplicates, nonTerminal, mismatches, failedRecipients,
-                injector.kills(), injector.duplicates.get(), outbox.injectedFailures(), outbox.lostResponses(), deadLettered,
-                states, elapsed);
+        return new Report(
+                jobs.size(),
+                jobs.values().stream().mapToLong(List::size).sum(),
+                outbox.calls(),
+                outbox.emails().size(),
+                outbox.repeatedKeys(),
+                lost,
+                duplicates,
+                nonTerminal,
+                mismatches,
+                failedRecipients,
+                injector.kills(),
+                injector.duplicates.get(),
+                outbox.injectedFailures(),
+                outbox.lostResponses(),
+                deadLettered,
+                states,
+                elapsed);
     }
 
     /** Every recipient record of a job, page by page. */
@@ -386,26 +560,34 @@ public final class ChaosHarness {
         do {
             String path = "/emails/" + jobId + "/recipients?limit=1000"
                     + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
-            JsonNode page = readJson(send(http, HttpRequest.newBuilder(base.resolve(path)).GET()).body());
+            JsonNode page = readJson(
+                    send(http, HttpRequest.newBuilder(base.resolve(path)).GET()).body());
             for (JsonNode item : page.path("items")) {
                 records.put(item.path("email").asText(), item);
             }
-            cursor = page.path("nextCursor").isTextual() ? page.path("nextCursor").asText() : null;
+            cursor = page.path("nextCursor").isTextual()
+                    ? page.path("nextCursor").asText()
+                    : null;
         } while (cursor != null);
         return records;
     }
 
     private static int backlog(LocalRunner runner) {
-        Map<QueueAttributeName, String> a = runner.backend().sqs().getQueueAttributes(r -> r.queueUrl(runner.resources().queueUrl())
-                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        Map<QueueAttributeName, String> a = runner.backend()
+                .sqs()
+                .getQueueAttributes(r -> r.queueUrl(runner.resources().queueUrl())
+                        .attributeNames(
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                .attributes();
         return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                 + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }
 
     private static int depth(SqsClient sqs, String url) {
-        return Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(url)
-                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes()
+        return Integer.parseInt(sqs.getQueueAttributes(
+                        r -> r.queueUrl(url).attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                .attributes()
                 .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
     }
 
@@ -440,10 +622,16 @@ public final class ChaosHarness {
             System.exit(2);
             return;
         }
-        Path root = Path.of(System.getProperty("mailbatch.root", ".")).toAbsolutePath().normalize();
-        System.out.printf("chaos: outbox fails %.0f%% of calls (503) and loses %.0f%% of answers; %.0f%% of messages delivered twice; "
-                        + "%d worker kills%n", scenario.failureRate() * 100, scenario.lossRate() * 100,
-                scenario.duplicateRate() * 100, scenario.kills());
+        Path root = Path.of(System.getProperty("mailbatch.root", "."))
+                .toAbsolutePath()
+                .normalize();
+        System.out.printf(
+                "chaos: outbox fails %.0f%% of calls (503) and loses %.0f%% of answers; %.0f%% of messages delivered twice; "
+                        + "%d worker kills%n",
+                scenario.failureRate() * 100,
+                scenario.lossRate() * 100,
+                scenario.duplicateRate() * 100,
+                scenario.kills());
         Report report = run(root, scenario, Map.of(), System.out);
         System.out.print(report.table(scenario));
         System.exit(report.clean() ? 0 : 1);

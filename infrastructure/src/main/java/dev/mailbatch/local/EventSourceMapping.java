@@ -37,7 +37,10 @@ public final class EventSourceMapping implements AutoCloseable {
         running = true;
         for (int i = 0; i < environments.size(); i++) {
             SqsEventSource source = environments.get(i);
-            pollers.add(Thread.ofPlatform().name("event-source-" + (i + 1)).daemon(true).start(() -> poll(source)));
+            pollers.add(Thread.ofPlatform()
+                    .name("event-source-" + (i + 1))
+                    .daemon(true)
+                    .start(() -> poll(source)));
         }
     }
 
@@ -69,7 +72,8 @@ public final class EventSourceMapping implements AutoCloseable {
                     + " - the whole batch returns after its visibility timeout (" + millis + " ms)";
         }
         int failed = batch.failedIds().size();
-        return "SendEmails  " + messages + ": " + (size - failed) + " done, " + failed + " back to the queue (" + millis + " ms)";
+        return "SendEmails  " + messages + ": " + (size - failed) + " done, " + failed + " back to the queue (" + millis
+                + " ms)";
     }
 
     /**

@@ -9,8 +9,7 @@ import java.util.concurrent.TimeoutException;
 
 /** A function invocation bounded by the function's Timeout, as Lambda bounds it. */
 final class Invocation {
-    private Invocation() {
-    }
+    private Invocation() {}
 
     /**
      * Runs the call on its own virtual thread and waits at most {@code timeout}. On timeout the
@@ -18,7 +17,8 @@ final class Invocation {
      *
      * @throws ExecutionException the handler threw; the cause is what it threw
      */
-    static <T> T call(Callable<T> call, Duration timeout) throws TimeoutException, ExecutionException, InterruptedException {
+    static <T> T call(Callable<T> call, Duration timeout)
+            throws TimeoutException, ExecutionException, InterruptedException {
         CompletableFuture<T> result = new CompletableFuture<>();
         Thread thread = Thread.ofVirtual().name("invocation").start(() -> {
             try {

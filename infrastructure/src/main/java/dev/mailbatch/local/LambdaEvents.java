@@ -28,17 +28,27 @@ import software.amazon.awssdk.services.sqs.model.Message;
  */
 public final class LambdaEvents {
     private static final ClassLoader LOADER = LambdaEvents.class.getClassLoader();
-    private static final PojoSerializer<APIGatewayV2HTTPEvent> HTTP_EVENT = LambdaEventSerializers.serializerFor(APIGatewayV2HTTPEvent.class, LOADER);
-    private static final PojoSerializer<APIGatewayV2HTTPResponse> HTTP_RESPONSE = LambdaEventSerializers.serializerFor(APIGatewayV2HTTPResponse.class, LOADER);
-    private static final PojoSerializer<SQSEvent> SQS_EVENT = LambdaEventSerializers.serializerFor(SQSEvent.class, LOADER);
-    private static final PojoSerializer<SQSBatchResponse> SQS_RESPONSE = LambdaEventSerializers.serializerFor(SQSBatchResponse.class, LOADER);
+    private static final PojoSerializer<APIGatewayV2HTTPEvent> HTTP_EVENT =
+            LambdaEventSerializers.serializerFor(APIGatewayV2HTTPEvent.class, LOADER);
+    private static final PojoSerializer<APIGatewayV2HTTPResponse> HTTP_RESPONSE =
+            LambdaEventSerializers.serializerFor(APIGatewayV2HTTPResponse.class, LOADER);
+    private static final PojoSerializer<SQSEvent> SQS_EVENT =
+            LambdaEventSerializers.serializerFor(SQSEvent.class, LOADER);
+    private static final PojoSerializer<SQSBatchResponse> SQS_RESPONSE =
+            LambdaEventSerializers.serializerFor(SQSBatchResponse.class, LOADER);
 
-    private LambdaEvents() {
-    }
+    private LambdaEvents() {}
 
     /** An HTTP API payload format 2.0 event. Header names are lower-cased, as API Gateway does. */
-    public static APIGatewayV2HTTPEvent http(String method, String routePath, String rawPath, Map<String, String> pathParameters,
-                                             Map<String, String> query, Map<String, String> headers, byte[] body, boolean base64) {
+    public static APIGatewayV2HTTPEvent http(
+            String method,
+            String routePath,
+            String rawPath,
+            Map<String, String> pathParameters,
+            Map<String, String> query,
+            Map<String, String> headers,
+            byte[] body,
+            boolean base64) {
         Map<String, List<String>> multi = new LinkedHashMap<>();
         headers.forEach((k, v) -> multi.put(k, List.of(v)));
         return http(method, routePath, rawPath, pathParameters, rawQuery(query), multi, body, base64);
@@ -49,8 +59,15 @@ public final class LambdaEvents {
      * (parameters repeated in it are joined with commas), headers with all their values (joined
      * with commas, names lower-cased), cookies moved from the Cookie header to {@code cookies}.
      */
-    public static APIGatewayV2HTTPEvent http(String method, String routePath, String rawPath, Map<String, String> pathParameters,
-                                             String rawQuery, Map<String, List<String>> headers, byte[] body, boolean base64) {
+    public static APIGatewayV2HTTPEvent http(
+            String method,
+            String routePath,
+            String rawPath,
+            Map<String, String> pathParameters,
+            String rawQuery,
+            Map<String, List<String>> headers,
+            byte[] body,
+            boolean base64) {
         Instant now = Instant.now();
         String routeKey = method + " " + routePath;
         Map<String, Object> lowerHeaders = new LinkedHashMap<>();
@@ -58,7 +75,10 @@ public final class LambdaEvents {
         headers.forEach((k, values) -> {
             String name = k.toLowerCase(Locale.ROOT);
             if (name.equals("cookie")) {
-                values.forEach(v -> Arrays.stream(v.split(";")).map(String::trim).filter(c -> !c.isEmpty()).forEach(cookies::add));
+                values.forEach(v -> Arrays.stream(v.split(";"))
+                        .map(String::trim)
+                        .filter(c -> !c.isEmpty())
+                        .forEach(cookies::add));
             } else {
                 lowerHeaders.merge(name, String.join(",", values), (a, b) -> a + "," + b);
             }
@@ -98,7 +118,9 @@ public final class LambdaEvents {
         }
         event.put("requestContext", context);
         if (body != null) {
-            event.put("body", base64 ? Base64.getEncoder().encodeToString(body) : new String(body, StandardCharsets.UTF_8));
+            event.put(
+                    "body",
+                    base64 ? Base64.getEncoder().encodeToString(body) : new String(body, StandardCharsets.UTF_8));
         }
         event.put("isBase64Encoded", base64);
         return HTTP_EVENT.fromJson(Json.write(event));
@@ -124,19 +146,21 @@ public final class LambdaEvents {
 
     /** An SQS event as the event source mapping delivers it. */
     public static SQSEvent sqs(List<Message> messages, String queueArn) {
-        List<Map<String, Object>> records = messages.stream().map(m -> {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("messageId", m.messageId());
-            r.put("receiptHandle", m.receiptHandle());
-            r.put("body", m.body());
-            r.put("attributes", m.attributesAsStrings());
-            r.put("messageAttributes", Map.of());
-            r.put("md5OfBody", m.md5OfBody());
-            r.put("eventSource", "aws:sqs");
-            r.put("eventSourceARN", queueArn);
-            r.put("awsRegion", "us-east-1");
-            return r;
-        }).toList();
+        List<Map<String, Object>> records = messages.stream()
+                .map(m -> {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("messageId", m.messageId());
+                    r.put("receiptHandle", m.receiptHandle());
+                    r.put("body", m.body());
+                    r.put("attributes", m.attributesAsStrings());
+                    r.put("messageAttributes", Map.of());
+                    r.put("md5OfBody", m.md5OfBody());
+                    r.put("eventSource", "aws:sqs");
+                    r.put("eventSourceARN", queueArn);
+                    r.put("awsRegion", "us-east-1");
+                    return r;
+                })
+                .toList();
         return SQS_EVENT.fromJson(Json.write(Map.of("Records", records)));
     }
 
@@ -165,7 +189,8 @@ public final class LambdaEvents {
             if (!s.isEmpty()) {
                 s.append('&');
             }
-            s.append(java.net.URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=')
+            s.append(java.net.URLEncoder.encode(k, StandardCharsets.UTF_8))
+                    .append('=')
                     .append(java.net.URLEncoder.encode(v, StandardCharsets.UTF_8));
         });
         return s.toString();

@@ -43,6 +43,7 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 public final class LocalRunner implements AutoCloseable {
     /** The sender when DEFAULT_FROM is not set (the deployed stack has none unless given one). */
     static final String LOCAL_FROM = "mailbatch@example.com";
+
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     /**
@@ -50,9 +51,14 @@ public final class LocalRunner implements AutoCloseable {
      * @param parameterOverrides template parameters, as {@code sam deploy --parameter-overrides} takes them
      * @param env the environment: the functions' variables, PORT, HOST, AWS_ENDPOINT_URL, OUTBOX_*
      */
-    public record Options(Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console,
-                          Chaos chaos) {
-        public Options(Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console) {
+    public record Options(
+            Path root,
+            Map<String, String> parameterOverrides,
+            Function<String, String> env,
+            PrintStream console,
+            Chaos chaos) {
+        public Options(
+                Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console) {
             this(root, parameterOverrides, env, console, null);
         }
     }
@@ -99,7 +105,8 @@ public final class LocalRunner implements AutoCloseable {
             MotoServer moto = MotoServer.start(root, logDir.resolve("moto.log"));
             open.add(moto);
             backend = new Backend("moto", moto.endpoint());
-            emulator = "moto server " + moto.endpoint() + " (pid " + moto.pid() + ", log " + root.relativize(logDir.resolve("moto.log")) + ")";
+            emulator = "moto server " + moto.endpoint() + " (pid " + moto.pid() + ", log "
+                    + root.relativize(logDir.resolve("moto.log")) + ")";
         } else {
             backend = new Backend("external", URI.create(endpoint.trim()));
             emulator = "the emulator at " + endpoint.trim() + " (AWS_ENDPOINT_URL)";
@@ -111,12 +118,17 @@ public final class LocalRunner implements AutoCloseable {
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
         template.bind("AWS::StackName", stack);
         this.backend = backend;
-        this.resources = StackResources.create(template, dynamo, sqs, stack,
+        this.resources = StackResources.create(
+                template,
+                dynamo,
+                sqs,
+                stack,
                 options.chaos() == null ? Map.of() : options.chaos().queueOverrides());
 
         String host = orDefault(env.apply("HOST"), "127.0.0.1");
         int port = Integer.parseInt(orDefault(env.apply("PORT"), "3000"));
-        PrintStream functionLog = new PrintStream(Files.newOutputStream(logDir.resolve("functions.log")), true, "UTF-8");
+        PrintStream functionLog =
+                new PrintStream(Files.newOutputStream(logDir.resolve("functions.log")), true, "UTF-8");
         open.add(functionLog);
         LocalContext.LogSink logs = (function, level, message) -> {
             String line = time() + " [" + function + "] " + level + " " + message;
@@ -127,12 +139,14 @@ public final class LocalRunner implements AutoCloseable {
         };
         LocalServer server;
         try {
-            server = new LocalServer(new InetSocketAddress(host, port), root.resolve("infrastructure/web/public"), console::println);
+            server = new LocalServer(
+                    new InetSocketAddress(host, port), root.resolve("infrastructure/web/public"), console::println);
         } catch (java.net.BindException e) {
             throw new IllegalStateException("port " + port + " on " + host + " is in use; set PORT to another one");
         }
         open.add(server);
-        this.baseUrl = URI.create("http://" + (host.equals("127.0.0.1") || host.equals("0.0.0.0") ? "localhost" : host) + ":" + server.port());
+        this.baseUrl = URI.create("http://" + (host.equals("127.0.0.1") || host.equals("0.0.0.0") ? "localhost" : host)
+                + ":" + server.port());
 
         Map<String, Config> configs = new LinkedHashMap<>();
         Map<String, String> handlers = new LinkedHashMap<>();
@@ -143,34 +157,41 @@ public final class LocalRunner implements AutoCloseable {
             }
         });
         Clock clock = Clock.systemUTC();
-        Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions = new LinkedHashMap<>();
+        Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions =
+                new LinkedHashMap<>();
         SqsEventSourceSpec worker = null;
         for (var entry : handlers.entrySet()) {
             String id = entry.getKey();
             Config config = configs.get(id);
             switch (entry.getValue()) {
                 case "dev.mailbatch.api.SubmitBatchHandler::handleRequest" ->
-                        httpFunctions.put(id, new SubmitBatchHandler(config, dynamo, sqs, clock));
+                    httpFunctions.put(id, new SubmitBatchHandler(config, dynamo, sqs, clock));
                 case "dev.mailbatch.api.JobStatusHandler::handleRequest" ->
-                        httpFunctions.put(id, new JobStatusHandler(config, dynamo, clock));
+                    httpFunctions.put(id, new JobStatusHandler(config, dynamo, clock));
                 case "dev.mailbatch.api.CancelJobHandler::handleRequest" ->
-                        httpFunctions.put(id, new CancelJobHandler(config, dynamo, clock));
+                    httpFunctions.put(id, new CancelJobHandler(config, dynamo, clock));
                 case "dev.mailbatch.worker.SendEmailsHandler::handleRequest" -> {
                     if (config.sender() == Config.SenderKind.SES) {
                         verifySenders(backend, config);
                     }
-                    Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
-                    worker = new SqsEventSourceSpec(id, () -> new SendEmailsHandler(config, dynamo, sqs,
-                            Senders.create(config, backend::ses), faults));
+                    Faults faults = options.chaos() == null
+                            ? Faults.NONE
+                            : options.chaos().faults();
+                    worker = new SqsEventSourceSpec(
+                            id,
+                            () -> new SendEmailsHandler(
+                                    config, dynamo, sqs, Senders.create(config, backend::ses), faults));
                 }
-                default -> throw new IllegalStateException("template.yaml's " + id + " has handler " + entry.getValue()
-                        + ", which the local runner does not know; add it to LocalRunner");
+                default ->
+                    throw new IllegalStateException("template.yaml's " + id + " has handler " + entry.getValue()
+                            + ", which the local runner does not know; add it to LocalRunner");
             }
         }
         ApiRoutes routes = ApiRoutes.from(template);
         for (ApiRoutes.Route route : routes.routes()) {
             if (!httpFunctions.containsKey(route.functionId())) {
-                throw new IllegalStateException("route " + route.key() + " goes to " + route.functionId() + ", which is not an HTTP function");
+                throw new IllegalStateException(
+                        "route " + route.key() + " goes to " + route.functionId() + ", which is not an HTTP function");
             }
         }
         if (worker == null) {
@@ -184,13 +205,15 @@ public final class LocalRunner implements AutoCloseable {
         mapping.start();
     }
 
-    private record SqsEventSourceSpec(String functionId, java.util.function.Supplier<RequestHandler<SQSEvent, SQSBatchResponse>> handlers) {
-    }
+    private record SqsEventSourceSpec(
+            String functionId, java.util.function.Supplier<RequestHandler<SQSEvent, SQSBatchResponse>> handlers) {}
 
     /** The worker's event source mapping, as the template declares it. */
-    private EventSourceMapping mapping(Template template, SqsEventSourceSpec worker, SqsClient sqs, LocalContext.LogSink logs,
-                                       Chaos chaos) {
-        Object events = Template.map(Template.map(template.resources().get(worker.functionId())).get("Properties")).get("Events");
+    private EventSourceMapping mapping(
+            Template template, SqsEventSourceSpec worker, SqsClient sqs, LocalContext.LogSink logs, Chaos chaos) {
+        Object events = Template.map(Template.map(template.resources().get(worker.functionId()))
+                        .get("Properties"))
+                .get("Events");
         for (Object event : Template.map(events).values()) {
             Map<String, Object> e = Template.map(event);
             if (!"SQS".equals(e.get("Type"))) {
@@ -198,35 +221,48 @@ public final class LocalRunner implements AutoCloseable {
             }
             Map<String, Object> p = Template.map(template.resolve(e.get("Properties")));
             if (!resources.queueArn().equals(p.get("Queue"))) {
-                throw new IllegalStateException(worker.functionId() + " reads a queue other than WorkQueue: " + p.get("Queue"));
+                throw new IllegalStateException(
+                        worker.functionId() + " reads a queue other than WorkQueue: " + p.get("Queue"));
             }
             int batchSize = Integer.parseInt(String.valueOf(p.getOrDefault("BatchSize", 10)));
             int window = Integer.parseInt(String.valueOf(p.getOrDefault("MaximumBatchingWindowInSeconds", 0)));
-            int concurrency = Integer.parseInt(String.valueOf(Template.map(p.get("ScalingConfig")).getOrDefault("MaximumConcurrency", 2)));
+            int concurrency = Integer.parseInt(
+                    String.valueOf(Template.map(p.get("ScalingConfig")).getOrDefault("MaximumConcurrency", 2)));
             Object types = p.getOrDefault("FunctionResponseTypes", List.of());
             boolean partial = types instanceof List<?> l && l.contains("ReportBatchItemFailures");
             Object own = template.property(worker.functionId(), "Timeout");
-            int timeoutSeconds = Integer.parseInt(String.valueOf(own != null ? own : template.globals("Function").getOrDefault("Timeout", 3)));
+            int timeoutSeconds = Integer.parseInt(String.valueOf(
+                    own != null ? own : template.globals("Function").getOrDefault("Timeout", 3)));
             List<SqsEventSource> environments = new ArrayList<>();
             for (int i = 0; i < concurrency; i++) {
-                RequestHandler<SQSEvent, SQSBatchResponse> handler = worker.handlers().get();
-                SqsEventSource source = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize,
-                        Duration.ofSeconds(timeoutSeconds), partial, handler,
+                RequestHandler<SQSEvent, SQSBatchResponse> handler =
+                        worker.handlers().get();
+                SqsEventSource source = new SqsEventSource(
+                        sqs,
+                        resources.queueUrl(),
+                        resources.queueArn(),
+                        batchSize,
+                        Duration.ofSeconds(timeoutSeconds),
+                        partial,
+                        handler,
                         () -> new LocalContext("SendEmails", timeoutSeconds, logs));
                 if (chaos != null) {
                     source.onReceive(messages -> chaos.received(sqs, resources.queueUrl(), messages));
                 }
                 environments.add(source);
             }
-            console.println("mailbatch local: worker mapping BatchSize " + batchSize + ", window " + window + " s, MaximumConcurrency "
-                    + concurrency + ", Timeout " + timeoutSeconds + " s" + (partial ? ", ReportBatchItemFailures" : ""));
-            return new EventSourceMapping(environments, Duration.ofSeconds(window), line -> console.println(time() + " " + line));
+            console.println("mailbatch local: worker mapping BatchSize " + batchSize + ", window " + window
+                    + " s, MaximumConcurrency " + concurrency + ", Timeout " + timeoutSeconds + " s"
+                    + (partial ? ", ReportBatchItemFailures" : ""));
+            return new EventSourceMapping(
+                    environments, Duration.ofSeconds(window), line -> console.println(time() + " " + line));
         }
         throw new IllegalStateException(worker.functionId() + " has no SQS event in template.yaml");
     }
 
     /** A function's environment: the template's, then the process environment's values of the same names. */
-    static Map<String, String> functionEnvironment(Template template, String functionId, Function<String, String> env, String outboxUrl) {
+    static Map<String, String> functionEnvironment(
+            Template template, String functionId, Function<String, String> env, String outboxUrl) {
         Map<String, String> result = new LinkedHashMap<>(template.environment(functionId));
         for (String name : Config.VARIABLES) {
             String value = env.apply(name);
@@ -234,7 +270,8 @@ public final class LocalRunner implements AutoCloseable {
                 result.put(name, value);
             }
         }
-        if (!"ses".equalsIgnoreCase(result.getOrDefault("SENDER", "http")) && result.getOrDefault("PROVIDER_URL", "").isBlank()) {
+        if (!"ses".equalsIgnoreCase(result.getOrDefault("SENDER", "http"))
+                && result.getOrDefault("PROVIDER_URL", "").isBlank()) {
             result.put("PROVIDER_URL", outboxUrl);
         }
         if (result.getOrDefault("DEFAULT_FROM", "").isBlank()) {
@@ -291,8 +328,8 @@ public final class LocalRunner implements AutoCloseable {
                   AWS APIs   %2$s
                   queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log
                   redrive    AWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
-                Ctrl-C stops everything.""".formatted(baseUrl, emulator, resources.queueUrl(), resources.table(),
-                resources.dlqUrl(), backend.endpoint()));
+                Ctrl-C stops everything.""".formatted(
+                baseUrl, emulator, resources.queueUrl(), resources.table(), resources.dlqUrl(), backend.endpoint()));
     }
 
     @Override
@@ -301,7 +338,8 @@ public final class LocalRunner implements AutoCloseable {
             try {
                 resource.close();
             } catch (Exception e) {
-                console.println("mailbatch local: while stopping " + resource.getClass().getSimpleName() + ": " + e);
+                console.println(
+                        "mailbatch local: while stopping " + resource.getClass().getSimpleName() + ": " + e);
             }
         }
         open.clear();
@@ -326,7 +364,9 @@ public final class LocalRunner implements AutoCloseable {
             }
             overrides.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
-        Path root = Path.of(System.getProperty("mailbatch.root", ".")).toAbsolutePath().normalize();
+        Path root = Path.of(System.getProperty("mailbatch.root", "."))
+                .toAbsolutePath()
+                .normalize();
         LocalRunner runner;
         try {
             runner = start(new Options(root, overrides, System::getenv, System.out));
@@ -339,7 +379,8 @@ public final class LocalRunner implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nmailbatch local: stopping");
             runner.close();
-            System.out.println("mailbatch local: stopped; port " + runner.baseUrl().getPort() + " is free");
+            System.out.println(
+                    "mailbatch local: stopped; port " + runner.baseUrl().getPort() + " is free");
             main.interrupt();
         }));
         try {

@@ -25,9 +25,23 @@ import java.util.function.Consumer;
 public final class LocalServer implements AutoCloseable {
     static final String PROVIDER_PATH = "/_local/provider/send";
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-    private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
-            "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json",
-            "svg", "image/svg+xml", "png", "image/png", "ico", "image/x-icon", "txt", "text/plain; charset=utf-8");
+    private static final Map<String, String> TYPES = Map.of(
+            "html",
+            "text/html; charset=utf-8",
+            "js",
+            "text/javascript; charset=utf-8",
+            "css",
+            "text/css; charset=utf-8",
+            "json",
+            "application/json",
+            "svg",
+            "image/svg+xml",
+            "png",
+            "image/png",
+            "ico",
+            "image/x-icon",
+            "txt",
+            "text/plain; charset=utf-8");
 
     /** Closes the connection without a response: an answer lost on the way back. */
     private static final ApiGateway.Answer NO_ANSWER = new ApiGateway.Answer(0, Map.of(), new byte[0]);
@@ -70,9 +84,13 @@ public final class LocalServer implements AutoCloseable {
         ApiGateway.Answer answer;
         try {
             if (path.startsWith("/_local/")) {
-                ApiGateway.Answer local = method.equals("OPTIONS") ? new ApiGateway.Answer(204, Map.of(
-                        "access-control-allow-methods", List.of("GET,POST,PUT,DELETE"),
-                        "access-control-allow-headers", List.of("content-type,idempotency-key")), new byte[0])
+                ApiGateway.Answer local = method.equals("OPTIONS")
+                        ? new ApiGateway.Answer(
+                                204,
+                                Map.of(
+                                        "access-control-allow-methods", List.of("GET,POST,PUT,DELETE"),
+                                        "access-control-allow-headers", List.of("content-type,idempotency-key")),
+                                new byte[0])
                         : local(exchange, method, path);
                 answer = local == NO_ANSWER ? NO_ANSWER : withAnyOrigin(local);
             } else if (api.handles(method, path) || !(method.equals("GET") || method.equals("HEAD"))) {
@@ -91,8 +109,8 @@ public final class LocalServer implements AutoCloseable {
         boolean quiet = path.equals(PROVIDER_PATH) || (!path.startsWith("/emails") && answer.status() < 400);
         if (!quiet) {
             String query = exchange.getRequestURI().getRawQuery();
-            log.accept(time() + " " + method + " " + path + (query == null ? "" : "?" + query) + " -> " + answer.status()
-                    + " (" + (System.nanoTime() - start) / 1_000_000 + " ms)");
+            log.accept(time() + " " + method + " " + path + (query == null ? "" : "?" + query) + " -> "
+                    + answer.status() + " (" + (System.nanoTime() - start) / 1_000_000 + " ms)");
         }
     }
 
@@ -101,11 +119,15 @@ public final class LocalServer implements AutoCloseable {
             switch (method + " " + path) {
                 case "POST " + PROVIDER_PATH -> {
                     byte[] body = ApiGateway.readAtMost(exchange.getRequestBody(), ApiGateway.MAX_PAYLOAD);
-                    Outbox.Reply reply = outbox.deliver(exchange.getRequestHeaders().getFirst("Idempotency-Key"), body == null ? new byte[0] : body);
+                    Outbox.Reply reply = outbox.deliver(
+                            exchange.getRequestHeaders().getFirst("Idempotency-Key"),
+                            body == null ? new byte[0] : body);
                     return reply.lost() ? NO_ANSWER : ApiGateway.Answer.json(reply.status(), reply.json());
                 }
                 case "GET /_local/outbox" -> {
-                    String limit = LambdaEvents.queryParameters(exchange.getRequestURI().getRawQuery()).getOrDefault("limit", "50");
+                    String limit = LambdaEvents.queryParameters(
+                                    exchange.getRequestURI().getRawQuery())
+                            .getOrDefault("limit", "50");
                     int n = limit.matches("\\d{1,4}") ? Math.min(Integer.parseInt(limit), 1000) : -1;
                     if (n < 0) {
                         return ApiGateway.Answer.json(400, "{\"error\":\"limit: must be 0..1000\"}");
@@ -135,7 +157,9 @@ public final class LocalServer implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return ApiGateway.Answer.json(400, "{\"error\":\"body is not JSON\"}");
         } catch (IllegalArgumentException e) {
-            return ApiGateway.Answer.json(400, Json.MAPPER.createObjectNode().put("error", e.getMessage()).toString());
+            return ApiGateway.Answer.json(
+                    400,
+                    Json.MAPPER.createObjectNode().put("error", e.getMessage()).toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ApiGateway.Answer.json(503, "{\"error\":\"stopping\"}");
@@ -158,7 +182,9 @@ public final class LocalServer implements AutoCloseable {
         }
         String name = file.getFileName().toString();
         String type = TYPES.getOrDefault(name.substring(name.lastIndexOf('.') + 1), "application/octet-stream");
-        return new ApiGateway.Answer(200, Map.of("content-type", List.of(type), "cache-control", List.of("no-cache")),
+        return new ApiGateway.Answer(
+                200,
+                Map.of("content-type", List.of(type), "cache-control", List.of("no-cache")),
                 Files.readAllBytes(file));
     }
 
@@ -167,9 +193,12 @@ public final class LocalServer implements AutoCloseable {
             exchange.close();
             return;
         }
-        answer.headers().forEach((name, values) -> values.forEach(v -> exchange.getResponseHeaders().add(name, v)));
+        answer.headers()
+                .forEach((name, values) ->
+                        values.forEach(v -> exchange.getResponseHeaders().add(name, v)));
         boolean noBody = method.equals("HEAD") || answer.status() == 204 || answer.status() == 304;
-        exchange.sendResponseHeaders(answer.status(), noBody ? -1 : (answer.body().length == 0 ? -1 : answer.body().length));
+        exchange.sendResponseHeaders(
+                answer.status(), noBody ? -1 : (answer.body().length == 0 ? -1 : answer.body().length));
         if (!noBody && answer.body().length > 0) {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(answer.body());

@@ -30,8 +30,10 @@ public final class MotoServer implements AutoCloseable {
     public static MotoServer start(Path root, Path logFile) throws IOException, InterruptedException {
         Path python = root.resolve(".venv/bin/python");
         Path launcher = root.resolve("infrastructure/local/moto_server.py");
-        Process venv = new ProcessBuilder("bash", root.resolve("infrastructure/bin/ensure-venv").toString())
-                .inheritIO().start();
+        Process venv = new ProcessBuilder(
+                        "bash", root.resolve("infrastructure/bin/ensure-venv").toString())
+                .inheritIO()
+                .start();
         if (!venv.waitFor(15, TimeUnit.MINUTES) || venv.exitValue() != 0) {
             throw new IllegalStateException("infrastructure/bin/ensure-venv failed; see its output above");
         }
@@ -42,11 +44,15 @@ public final class MotoServer implements AutoCloseable {
         Files.createDirectories(logFile.getParent());
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-            command.add("/usr/bin/setsid"); // its own session: a terminal's Ctrl-C reaches the runner, which stops moto last
+            command.add("/usr/bin/setsid"); // its own session: a terminal's Ctrl-C reaches the runner, which stops moto
+            // last
         }
-        command.addAll(List.of(python.toString(), launcher.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port)));
+        command.addAll(
+                List.of(python.toString(), launcher.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port)));
         Process process = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile())
+                .start();
         URI endpoint = URI.create("http://127.0.0.1:" + port);
         MotoServer server = new MotoServer(process, endpoint);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
@@ -70,7 +76,8 @@ public final class MotoServer implements AutoCloseable {
 
     private boolean answers() {
         try {
-            HttpURLConnection c = (HttpURLConnection) endpoint.resolve("/moto-api/data.json").toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection)
+                    endpoint.resolve("/moto-api/data.json").toURL().openConnection();
             c.setConnectTimeout(500);
             c.setReadTimeout(2000);
             return c.getResponseCode() == 200;

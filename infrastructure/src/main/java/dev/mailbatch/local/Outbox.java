@@ -45,13 +45,15 @@ public final class Outbox {
         /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE (defaults 0, 0, 503, 0). */
         public static Sink fromEnvironment(Function<String, String> env) {
             try {
-                return new Sink(Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
+                return new Sink(
+                        Integer.parseInt(orDefault(env.apply("OUTBOX_LATENCY_MS"), "0")),
                         Double.parseDouble(orDefault(env.apply("OUTBOX_FAILURE_RATE"), "0")),
                         Integer.parseInt(orDefault(env.apply("OUTBOX_FAILURE_STATUS"), "503")),
                         Double.parseDouble(orDefault(env.apply("OUTBOX_LOSS_RATE"), "0")));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE: "
-                        + e.getMessage());
+                throw new IllegalArgumentException(
+                        "OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE: "
+                                + e.getMessage());
             }
         }
 
@@ -60,14 +62,17 @@ public final class Outbox {
         }
 
         ObjectNode toJson() {
-            return Json.MAPPER.createObjectNode().put("latencyMs", latencyMs).put("failureRate", failureRate)
-                    .put("failureStatus", failureStatus).put("lossRate", lossRate);
+            return Json.MAPPER
+                    .createObjectNode()
+                    .put("latencyMs", latencyMs)
+                    .put("failureRate", failureRate)
+                    .put("failureStatus", failureStatus)
+                    .put("lossRate", lossRate);
         }
     }
 
     /** One email the provider accepted. */
-    public record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {
-    }
+    public record Email(String id, String idempotencyKey, JsonNode message, Instant acceptedAt) {}
 
     /** A reply to one HTTP call on the outbox; {@code lost}: close the connection instead of answering. */
     public record Reply(int status, String json, boolean lost) {
@@ -104,7 +109,9 @@ public final class Outbox {
         } catch (IOException e) {
             return new Reply(400, "{\"error\":\"body is not JSON\"}");
         }
-        if (message == null || !message.path("to").isTextual() || !message.path("from").isTextual()) {
+        if (message == null
+                || !message.path("to").isTextual()
+                || !message.path("from").isTextual()) {
             return new Reply(422, "{\"error\":\"from and to are required\"}");
         }
         if (now.failureRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.failureRate()) {
@@ -119,7 +126,13 @@ public final class Outbox {
             Email seen = key == null ? null : byKey.get(key);
             if (seen != null) {
                 duplicates++;
-                return new Reply(200, Json.MAPPER.createObjectNode().put("id", seen.id()).put("duplicate", true).toString());
+                return new Reply(
+                        200,
+                        Json.MAPPER
+                                .createObjectNode()
+                                .put("id", seen.id())
+                                .put("duplicate", true)
+                                .toString());
             }
             Email email = new Email("local-" + (emails.size() + 1), key, message, Instant.now());
             emails.add(email);
@@ -130,7 +143,8 @@ public final class Outbox {
             if (lost) {
                 lostResponses++;
             }
-            return new Reply(200, Json.MAPPER.createObjectNode().put("id", email.id()).toString(), lost);
+            return new Reply(
+                    200, Json.MAPPER.createObjectNode().put("id", email.id()).toString(), lost);
         }
     }
 
@@ -146,7 +160,9 @@ public final class Outbox {
         ArrayNode items = out.putArray("items");
         for (int i = emails.size() - 1; i >= 0 && items.size() < limit; i--) {
             Email e = emails.get(i);
-            ObjectNode item = items.addObject().put("id", e.id()).put("idempotencyKey", e.idempotencyKey())
+            ObjectNode item = items.addObject()
+                    .put("id", e.id())
+                    .put("idempotencyKey", e.idempotencyKey())
                     .put("acceptedAt", e.acceptedAt().toString());
             e.message().fields().forEachRemaining(f -> item.set(f.getKey(), f.getValue()));
         }

@@ -14,16 +14,18 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * same; this works on any SQS API, moto's included.
  */
 public final class Redrive {
-    private Redrive() {
-    }
+    private Redrive() {}
 
     /** @return how many messages were moved */
     public static int move(SqsClient sqs, String deadLetterQueueUrl, String queueUrl) {
         int moved = 0;
         while (true) {
-            List<Message> messages = sqs.receiveMessage(r -> r.queueUrl(deadLetterQueueUrl).maxNumberOfMessages(10)
-                    .waitTimeSeconds(1).visibilityTimeout(60)
-                    .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+            List<Message> messages = sqs.receiveMessage(r -> r.queueUrl(deadLetterQueueUrl)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .visibilityTimeout(60)
+                            .messageSystemAttributeNames(MessageSystemAttributeName.ALL))
+                    .messages();
             if (messages.isEmpty()) {
                 return moved;
             }
@@ -43,7 +45,8 @@ public final class Redrive {
         }
         String endpoint = System.getenv("AWS_ENDPOINT_URL");
         try (SqsClient sqs = endpoint == null || endpoint.isBlank()
-                ? SqsClient.create() : new Backend("emulator", URI.create(endpoint.trim())).sqs()) {
+                ? SqsClient.create()
+                : new Backend("emulator", URI.create(endpoint.trim())).sqs()) {
             int moved = move(sqs, args[0], args[1]);
             System.out.println("redrive: moved " + moved + " message(s) from " + args[0] + " to " + args[1]);
         }

@@ -40,15 +40,21 @@ public final class SqsEventSource {
     private final boolean reportBatchItemFailures;
     private final RequestHandler<SQSEvent, SQSBatchResponse> handler;
     private final Supplier<Context> contexts;
-    private volatile java.util.function.Consumer<List<Message>> onReceive = messages -> { };
+    private volatile java.util.function.Consumer<List<Message>> onReceive = messages -> {};
 
     /**
      * @param timeout the function's Timeout: an invocation that runs longer fails its whole batch
      * @param reportBatchItemFailures whether the mapping's FunctionResponseTypes has ReportBatchItemFailures
      */
-    public SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize, Duration timeout,
-                          boolean reportBatchItemFailures, RequestHandler<SQSEvent, SQSBatchResponse> handler,
-                          Supplier<Context> contexts) {
+    public SqsEventSource(
+            SqsClient sqs,
+            String queueUrl,
+            String queueArn,
+            int batchSize,
+            Duration timeout,
+            boolean reportBatchItemFailures,
+            RequestHandler<SQSEvent, SQSBatchResponse> handler,
+            Supplier<Context> contexts) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.queueArn = queueArn;
@@ -96,11 +102,14 @@ public final class SqsEventSource {
                 waitSeconds = wait.toSeconds();
             } else {
                 windowEnd = windowEnd != null ? windowEnd : Instant.now().plus(window);
-                waitSeconds = Math.max(0, Duration.between(Instant.now(), windowEnd).toSeconds());
+                waitSeconds =
+                        Math.max(0, Duration.between(Instant.now(), windowEnd).toSeconds());
             }
-            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(max)
-                    .waitTimeSeconds((int) waitSeconds)
-                    .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(queueUrl)
+                            .maxNumberOfMessages(max)
+                            .waitTimeSeconds((int) waitSeconds)
+                            .messageSystemAttributeNames(MessageSystemAttributeName.ALL))
+                    .messages();
             messages.addAll(got);
             boolean windowOpen = windowEnd != null && Instant.now().isBefore(windowEnd);
             if (got.isEmpty() && (messages.isEmpty() || !windowOpen)) {
@@ -116,7 +125,8 @@ public final class SqsEventSource {
     /** Invokes the handler once with these messages, within the function's timeout; nothing is deleted yet. */
     public Batch invoke(List<Message> messages) {
         SQSEvent event = LambdaEvents.sqs(messages, queueArn);
-        Set<String> all = new HashSet<>(messages.stream().map(Message::messageId).toList());
+        Set<String> all =
+                new HashSet<>(messages.stream().map(Message::messageId).toList());
         SQSBatchResponse response;
         try {
             response = Invocation.call(() -> handler.handleRequest(event, contexts.get()), timeout);
@@ -146,7 +156,10 @@ public final class SqsEventSource {
     public void settle(Batch batch) {
         List<DeleteMessageBatchRequestEntry> entries = batch.messages().stream()
                 .filter(m -> !batch.failedIds().contains(m.messageId()))
-                .map(m -> DeleteMessageBatchRequestEntry.builder().id(m.messageId()).receiptHandle(m.receiptHandle()).build())
+                .map(m -> DeleteMessageBatchRequestEntry.builder()
+                        .id(m.messageId())
+                        .receiptHandle(m.receiptHandle())
+                        .build())
                 .toList();
         for (int from = 0; from < entries.size(); from += 10) {
             List<DeleteMessageBatchRequestEntry> slice = entries.subList(from, Math.min(from + 10, entries.size()));
@@ -168,14 +181,18 @@ public final class SqsEventSource {
     /** Makes in-flight messages visible now: what the end of their visibility timeout does. */
     public void expireVisibility(List<Message> messages) {
         for (Message m : messages) {
-            sqs.changeMessageVisibility(r -> r.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            sqs.changeMessageVisibility(
+                    r -> r.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
         }
     }
 
     /** Messages visible plus in flight. */
     public int backlog() {
-        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl)
+                        .attributeNames(
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                .attributes();
         return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                 + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }

@@ -25,7 +25,8 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  * long forms; {@link #resolve} evaluates the intrinsic functions the local stack needs.
  */
 public final class Template {
-    private static final List<String> FUNCTIONS = List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Join", "Select", "Split", "Not", "And", "Or");
+    private static final List<String> FUNCTIONS =
+            List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Join", "Select", "Split", "Not", "And", "Or");
     private static final Pattern SUB = Pattern.compile("\\$\\{([^}]+)}");
 
     private final Map<String, Object> root;
@@ -35,7 +36,9 @@ public final class Template {
     private Template(Map<String, Object> root, Map<String, String> overrides) {
         this.root = root;
         map(root.get("Parameters")).forEach((name, spec) -> {
-            Object value = overrides.containsKey(name) ? overrides.get(name) : map(spec).getOrDefault("Default", "");
+            Object value = overrides.containsKey(name)
+                    ? overrides.get(name)
+                    : map(spec).getOrDefault("Default", "");
             parameters.put(name, value);
         });
         refs.put("AWS::Region", "us-east-1");
@@ -100,8 +103,10 @@ public final class Template {
     /** A function's environment: Globals' variables, then the function's own. */
     public Map<String, String> environment(String functionId) {
         Map<String, String> env = new LinkedHashMap<>();
-        for (Object variables : new Object[] {map(globals("Function").get("Environment")).get("Variables"),
-                property(functionId, "Environment", "Variables")}) {
+        for (Object variables : new Object[] {
+            map(globals("Function").get("Environment")).get("Variables"),
+            property(functionId, "Environment", "Variables")
+        }) {
             map(variables).forEach((k, v) -> env.put(k, String.valueOf(v)));
         }
         return env;
@@ -130,7 +135,9 @@ public final class Template {
                     return ref(String.valueOf(arg));
                 }
                 case "Fn::GetAtt" -> {
-                    List<?> parts = arg instanceof List<?> l ? l : List.of(String.valueOf(arg).split("\\.", 2));
+                    List<?> parts = arg instanceof List<?> l
+                            ? l
+                            : List.of(String.valueOf(arg).split("\\.", 2));
                     return ref(parts.get(0) + "." + parts.get(1));
                 }
                 case "Fn::Sub" -> {
@@ -147,7 +154,8 @@ public final class Template {
                 }
                 case "Fn::Join" -> {
                     List<?> l = (List<?>) arg;
-                    List<String> parts = ((List<?>) resolve(l.get(1))).stream().map(String::valueOf).toList();
+                    List<String> parts = ((List<?>) resolve(l.get(1)))
+                            .stream().map(String::valueOf).toList();
                     return String.join(String.valueOf(l.get(0)), parts);
                 }
                 default -> {

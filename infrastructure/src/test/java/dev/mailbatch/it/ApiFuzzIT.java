@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(BackendExtension.class)
 class ApiFuzzIT {
-    private static final List<String> CONTENT_TYPES = List.of("application/json", "application/json; charset=utf-8",
-            "text/plain", "");
+    private static final List<String> CONTENT_TYPES =
+            List.of("application/json", "application/json; charset=utf-8", "text/plain", "");
     private static final List<String> KEYS = List.of("k1", "k2", "order-42");
     private static TestStack stack;
     private static int emulatorPort;
@@ -43,8 +43,8 @@ class ApiFuzzIT {
      * expected (Jazzer's SSRF detector flags any other).
      */
     private static SilentCloseable onlyTheEmulator() {
-        return BugDetectors.allowNetworkConnections((host, port) ->
-                (host.equals("localhost") || host.equals("127.0.0.1")) && port == emulatorPort);
+        return BugDetectors.allowNetworkConnections(
+                (host, port) -> (host.equals("localhost") || host.equals("127.0.0.1")) && port == emulatorPort);
     }
 
     @FuzzTest(maxDuration = "10m")
@@ -73,8 +73,12 @@ class ApiFuzzIT {
         assertThat(response.status()).as("%s", response.body()).isBetween(200, 499);
         if (response.status() >= 400) {
             assertThat(response.body().path("error").path("code").asText()).isNotEmpty();
-            assertThat(stack.storedItems()).as("a refused request stores nothing").isEqualTo(itemsBefore);
-            assertThat(stack.events.backlog()).as("a refused request queues nothing").isEqualTo(queuedBefore);
+            assertThat(stack.storedItems())
+                    .as("a refused request stores nothing")
+                    .isEqualTo(itemsBefore);
+            assertThat(stack.events.backlog())
+                    .as("a refused request queues nothing")
+                    .isEqualTo(queuedBefore);
         } else {
             assertThat(response.status()).isEqualTo(202);
             String jobId = response.body().path("jobId").asText();
@@ -93,8 +97,8 @@ class ApiFuzzIT {
         String id = data.consumeString(60);
         String query = data.consumeString(200);
         String path = "/emails/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
-        for (TestStack.Response response : List.of(stack.get(path + "?" + query), stack.get(path + "/recipients?" + query),
-                stack.delete(path))) {
+        for (TestStack.Response response :
+                List.of(stack.get(path + "?" + query), stack.get(path + "/recipients?" + query), stack.delete(path))) {
             assertThat(response.status()).as("%s", response.body()).isBetween(200, 499);
         }
     }

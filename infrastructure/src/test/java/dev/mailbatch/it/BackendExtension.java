@@ -3,9 +3,9 @@ package dev.mailbatch.it;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.MotoServer;
 import java.nio.file.Path;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -25,7 +25,8 @@ public final class BackendExtension implements ExecutionCondition, BeforeAllCall
     /** Without Docker the LocalStack run is disabled, so each test shows as skipped, with the reason. */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-        if (backendName().equals("localstack") && !DockerClientFactory.instance().isDockerAvailable()) {
+        if (backendName().equals("localstack")
+                && !DockerClientFactory.instance().isDockerAvailable()) {
             return ConditionEvaluationResult.disabled("LocalStack backend: no Docker engine answers here");
         }
         return ConditionEvaluationResult.enabled("backend " + backendName());
@@ -68,7 +69,9 @@ public final class BackendExtension implements ExecutionCondition, BeforeAllCall
         try {
             return switch (name) {
                 case "moto" -> {
-                    Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
+                    Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                            .toAbsolutePath()
+                            .normalize();
                     MotoServer moto = MotoServer.start(root, root.resolve("infrastructure/target/moto-server.log"));
                     yield new Started(new Backend("moto", moto.endpoint()), moto);
                 }
@@ -78,7 +81,8 @@ public final class BackendExtension implements ExecutionCondition, BeforeAllCall
                     localstack.start();
                     yield new Started(new Backend("localstack", localstack.getEndpoint()), localstack::stop);
                 }
-                default -> throw new IllegalArgumentException("mailbatch.it.backend must be moto or localstack, not " + name);
+                default ->
+                    throw new IllegalArgumentException("mailbatch.it.backend must be moto or localstack, not " + name);
             };
         } catch (java.io.IOException e) {
             throw new IllegalStateException("could not start " + name, e);

@@ -21,11 +21,20 @@ class ChaosIT {
 
     @Test
     void nothingLostNothingSentTwiceEveryJobFinishedEveryCounterExact(Backend backend) throws Exception {
-        Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
-        ChaosHarness.Scenario scenario = new ChaosHarness.Scenario(30, 20, 0.30, 0.05, 0.05, 8, 20261125L, 15,
-                Duration.ofMinutes(5));
-        ChaosHarness.Report report = ChaosHarness.run(root, scenario, Map.of("AWS_ENDPOINT_URL", backend.endpoint().toString(),
-                "STACK_NAME", "chaos-" + UUID.randomUUID().toString().substring(0, 8)), System.out);
+        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                .toAbsolutePath()
+                .normalize();
+        ChaosHarness.Scenario scenario =
+                new ChaosHarness.Scenario(30, 20, 0.30, 0.05, 0.05, 8, 20261125L, 15, Duration.ofMinutes(5));
+        ChaosHarness.Report report = ChaosHarness.run(
+                root,
+                scenario,
+                Map.of(
+                        "AWS_ENDPOINT_URL",
+                        backend.endpoint().toString(),
+                        "STACK_NAME",
+                        "chaos-" + UUID.randomUUID().toString().substring(0, 8)),
+                System.out);
         System.out.print(report.table(scenario));
 
         assertThat(report.emails()).isEqualTo(600);
@@ -39,6 +48,8 @@ class ChaosIT {
         assertThat(report.transientFailures()).isPositive();
         assertThat(report.lostResponses()).isPositive();
         assertThat(report.duplicatesInjected()).isPositive();
-        assertThat(report.repeatedKeys()).as("retries of emails whose answer was lost or not recorded").isPositive();
+        assertThat(report.repeatedKeys())
+                .as("retries of emails whose answer was lost or not recorded")
+                .isPositive();
     }
 }

@@ -27,29 +27,43 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /** The event source mapping's emulation on a real queue: concurrency, batching window, timeouts. */
 @ExtendWith(BackendExtension.class)
 class EventSourceMappingIT {
-    private record Queue(String url, String arn) {
-    }
+    private record Queue(String url, String arn) {}
 
     private static Queue queue(SqsClient sqs, int messages) {
-        String url = sqs.createQueue(r -> r.queueName("esm-" + UUID.randomUUID().toString().substring(0, 8))
-                .attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "60"))).queueUrl();
+        String url = sqs.createQueue(
+                        r -> r.queueName("esm-" + UUID.randomUUID().toString().substring(0, 8))
+                                .attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "60")))
+                .queueUrl();
         for (int i = 0; i < messages; i++) {
             String body = "m" + i;
             sqs.sendMessage(r -> r.queueUrl(url).messageBody(body));
         }
         String arn = sqs.getQueueAttributes(r -> r.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
-                .attributes().get(QueueAttributeName.QUEUE_ARN);
+                .attributes()
+                .get(QueueAttributeName.QUEUE_ARN);
         return new Queue(url, arn);
     }
 
-    private static SqsEventSource source(SqsClient sqs, Queue q, int batchSize, Duration timeout,
-                                         RequestHandler<SQSEvent, SQSBatchResponse> handler) {
-        return new SqsEventSource(sqs, q.url(), q.arn(), batchSize, timeout, true, handler,
+    private static SqsEventSource source(
+            SqsClient sqs,
+            Queue q,
+            int batchSize,
+            Duration timeout,
+            RequestHandler<SQSEvent, SQSBatchResponse> handler) {
+        return new SqsEventSource(
+                sqs,
+                q.url(),
+                q.arn(),
+                batchSize,
+                timeout,
+                true,
+                handler,
                 () -> new LocalContext("Test", (int) timeout.toSeconds(), System.out));
     }
 
     @Test
-    void invocationsRunConcurrentlyUpToMaximumConcurrencyAndEveryMessageIsHandledOnce(Backend backend) throws InterruptedException {
+    void invocationsRunConcurrentlyUpToMaximumConcurrencyAndEveryMessageIsHandledOnce(Backend backend)
+            throws InterruptedException {
         SqsClient sqs = backend.sqs();
         Queue q = queue(sqs, 40);
         AtomicInteger running = new AtomicInteger();
@@ -76,9 +90,11 @@ class EventSourceMappingIT {
         for (int i = 0; i < 3; i++) {
             environments.add(source(sqs, q, 2, Duration.ofSeconds(10), slow));
         }
-        try (EventSourceMapping mapping = new EventSourceMapping(environments, Duration.ZERO, line -> { })) {
+        try (EventSourceMapping mapping = new EventSourceMapping(environments, Duration.ZERO, line -> {})) {
             mapping.start();
-            assertThat(handled.await(60, TimeUnit.SECONDS)).as("40 messages handled within 60 s").isTrue();
+            assertThat(handled.await(60, TimeUnit.SECONDS))
+                    .as("40 messages handled within 60 s")
+                    .isTrue();
         }
         assertThat(seen).hasSize(40);
         assertThat(deliveries.get()).isEqualTo(40);

@@ -20,7 +20,6 @@ import dev.mailbatch.job.JobQueue;
 import dev.mailbatch.job.JobRepository;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
-import dev.mailbatch.local.LocalContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,10 +51,14 @@ class GuaranteesIT {
 
     @BeforeEach
     void startProvider() {
-        provider = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1").containerThreads(64));
+        provider = new WireMockServer(
+                options().dynamicPort().bindAddress("127.0.0.1").containerThreads(64));
         provider.start();
-        provider.stubFor(post(urlEqualTo("/send")).willReturn(aResponse().withStatus(200)
-                .withHeader("Content-Type", "application/json").withBody("{\"id\":\"m\"}")));
+        provider.stubFor(post(urlEqualTo("/send"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"id\":\"m\"}")));
     }
 
     @AfterEach
@@ -72,7 +75,8 @@ class GuaranteesIT {
     }
 
     private static String batch(int n, String tag) {
-        List<String> emails = IntStream.range(0, n).mapToObj(i -> tag + i + "@example.com").toList();
+        List<String> emails =
+                IntStream.range(0, n).mapToObj(i -> tag + i + "@example.com").toList();
         return Json.write(Map.of("emails", emails, "subject", "Hello", "text", "body"));
     }
 
@@ -91,16 +95,25 @@ class GuaranteesIT {
 
     /** The job items in the table (not recipients, not keys). */
     private static List<Map<String, AttributeValue>> jobItems(TestStack stack) {
-        return stack.dynamo.scan(r -> r.tableName(stack.resources.table()).filterExpression("sk = :job")
-                .expressionAttributeValues(Map.of(":job", AttributeValue.fromS("JOB")))).items();
+        return stack.dynamo
+                .scan(r -> r.tableName(stack.resources.table())
+                        .filterExpression("sk = :job")
+                        .expressionAttributeValues(Map.of(":job", AttributeValue.fromS("JOB"))))
+                .items();
     }
 
     private static void assertCountersMatchRecords(TestStack stack, String jobId) {
         JsonNode s = stack.get("/emails/" + jobId).body();
-        assertThat(s.path("sent").asLong() + s.path("failed").asLong() + s.path("cancelled").asLong() + s.path("pending").asLong())
+        assertThat(s.path("sent").asLong()
+                        + s.path("failed").asLong()
+                        + s.path("cancelled").asLong()
+                        + s.path("pending").asLong())
                 .isEqualTo(s.path("total").asLong());
         for (String status : List.of("SENT", "FAILED", "CANCELLED")) {
-            int listed = stack.get("/emails/" + jobId + "/recipients?limit=1000&status=" + status).body().path("items").size();
+            int listed = stack.get("/emails/" + jobId + "/recipients?limit=1000&status=" + status)
+                    .body()
+                    .path("items")
+                    .size();
             assertThat(listed).as(status).isEqualTo(s.path(status.toLowerCase()).asInt());
         }
     }
@@ -130,14 +143,24 @@ class GuaranteesIT {
         TestStack.Response again = stack.delete("/emails/" + jobId);
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.body().path("error").path("code").asText()).isEqualTo("JOB_FINISHED");
-        assertThat(again.body().path("error").path("details").get(0).path("field").asText()).isEqualTo("jobId");
+        assertThat(again.body()
+                        .path("error")
+                        .path("details")
+                        .get(0)
+                        .path("field")
+                        .asText())
+                .isEqualTo("jobId");
     }
 
     @Test
     void cancellingWhileSendingStopsTheRestAndEveryCounterStaysExact(Backend backend) throws Exception {
         provider.resetAll();
-        provider.stubFor(post(urlEqualTo("/send")).willReturn(aResponse().withStatus(200).withFixedDelay(40)
-                .withHeader("Content-Type", "application/json").withBody("{\"id\":\"m\"}")));
+        provider.stubFor(post(urlEqualTo("/send"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withFixedDelay(40)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"id\":\"m\"}")));
         TestStack stack = stack(backend);
         String jobId = submit(stack, batch(400, "w"), null).body().path("jobId").asText();
 
@@ -145,7 +168,9 @@ class GuaranteesIT {
         provider.addMockServiceRequestListener((request, response) -> thirtySent.countDown());
         try (ExecutorService worker = Executors.newSingleThreadExecutor()) {
             Future<Integer> drained = worker.submit(() -> stack.events.drain(DRAIN));
-            assertThat(thirtySent.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the worker is sending").isTrue();
+            assertThat(thirtySent.await(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the worker is sending")
+                    .isTrue();
             assertThat(stack.delete("/emails/" + jobId).status()).isEqualTo(202);
             drained.get();
         }
@@ -153,12 +178,17 @@ class GuaranteesIT {
         JsonNode status = stack.get("/emails/" + jobId).body();
         assertThat(status.path("state").asText()).isEqualTo("CANCELLED");
         assertThat(status.path("pending").asInt()).isZero();
-        assertThat(status.path("sent").asInt()).as("some were sent before the cancel").isPositive();
+        assertThat(status.path("sent").asInt())
+                .as("some were sent before the cancel")
+                .isPositive();
         assertThat(status.path("cancelled").asInt()).as("the rest were not").isPositive();
-        assertThat(status.path("sent").asInt() + status.path("cancelled").asInt()).isEqualTo(400);
+        assertThat(status.path("sent").asInt() + status.path("cancelled").asInt())
+                .isEqualTo(400);
         Set<String> keys = new HashSet<>();
         deliveries().forEach(d -> keys.add(d.getHeader("Idempotency-Key")));
-        assertThat(keys).as("every email the provider got is counted as sent, once").hasSize(status.path("sent").asInt());
+        assertThat(keys)
+                .as("every email the provider got is counted as sent, once")
+                .hasSize(status.path("sent").asInt());
         assertCountersMatchRecords(stack, jobId);
     }
 
@@ -184,26 +214,40 @@ class GuaranteesIT {
         TestStack.Response first = submit(stack, batch(5, "i"), "order-42");
         TestStack.Response repeat = submit(stack, batch(5, "i"), "order-42");
         // The same request, spaced and ordered differently (and with a domain in capitals), is the same request.
-        TestStack.Response reformatted = submit(stack, "{ \"text\": \"body\",\n \"subject\": \"Hello\", \"emails\": "
-                + Json.write(IntStream.range(0, 5).mapToObj(i -> "i" + i + "@EXAMPLE.com").toList()) + " }", "order-42");
+        TestStack.Response reformatted = submit(
+                stack,
+                "{ \"text\": \"body\",\n \"subject\": \"Hello\", \"emails\": "
+                        + Json.write(IntStream.range(0, 5)
+                                .mapToObj(i -> "i" + i + "@EXAMPLE.com")
+                                .toList()) + " }",
+                "order-42");
 
         assertThat(first.status()).isEqualTo(202);
         assertThat(repeat.status()).isEqualTo(202);
         assertThat(repeat.body()).isEqualTo(first.body());
-        assertThat(repeat.headers()).containsEntry("idempotent-replayed", "true").containsEntry("location", first.headers().get("location"));
+        assertThat(repeat.headers())
+                .containsEntry("idempotent-replayed", "true")
+                .containsEntry("location", first.headers().get("location"));
         assertThat(reformatted.body()).isEqualTo(first.body());
         assertThat(first.headers()).doesNotContainKey("idempotent-replayed");
 
         TestStack.Response other = submit(stack, batch(6, "i"), "order-42");
         assertThat(other.status()).isEqualTo(409);
         assertThat(other.body().path("error").path("code").asText()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
-        assertThat(other.body().path("error").path("details").get(0).path("field").asText()).isEqualTo("Idempotency-Key");
+        assertThat(other.body()
+                        .path("error")
+                        .path("details")
+                        .get(0)
+                        .path("field")
+                        .asText())
+                .isEqualTo("Idempotency-Key");
 
         assertThat(jobItems(stack)).hasSize(1);
         stack.events.drain(DRAIN);
         assertThat(deliveries()).hasSize(5);
         assertThat(submit(stack, batch(5, "i"), "order-43").body().path("jobId").asText())
-                .as("another key is another job").isNotEqualTo(first.body().path("jobId").asText());
+                .as("another key is another job")
+                .isNotEqualTo(first.body().path("jobId").asText());
     }
 
     @Test
@@ -212,10 +256,17 @@ class GuaranteesIT {
         for (String key : List.of("", " ", "x".repeat(256), "caf\u00e9", "tab\there", "line\nbreak")) {
             TestStack.Response response = submit(stack, batch(2, "k"), key);
             assertThat(response.status()).as("key %s", key).isEqualTo(400);
-            assertThat(response.body().path("error").path("details").get(0).path("field").asText()).isEqualTo("Idempotency-Key");
+            assertThat(response.body()
+                            .path("error")
+                            .path("details")
+                            .get(0)
+                            .path("field")
+                            .asText())
+                    .isEqualTo("Idempotency-Key");
         }
         assertThat(submit(stack, batch(2, "k"), "x".repeat(255)).status()).isEqualTo(202);
-        assertThat(submit(stack, batch(2, "k"), "~!@#$%^&*() printable").status()).isEqualTo(202);
+        assertThat(submit(stack, batch(2, "k"), "~!@#$%^&*() printable").status())
+                .isEqualTo(202);
         assertThat(jobItems(stack)).hasSize(2);
     }
 
@@ -280,8 +331,15 @@ class GuaranteesIT {
     void aRetryWithTheKeyAfterAFailedEnqueueMakesAWorkingJob(Backend backend) {
         TestStack stack = stack(backend);
         Map<String, String> headers = Map.of("Content-Type", "application/json", "Idempotency-Key", "retry-me");
-        var event = LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers,
-                batch(4, "r").getBytes(StandardCharsets.UTF_8), false);
+        var event = LambdaEvents.http(
+                "POST",
+                "/emails",
+                "/emails",
+                Map.of(),
+                Map.of(),
+                headers,
+                batch(4, "r").getBytes(StandardCharsets.UTF_8),
+                false);
         // First try: the queue is unreachable.
         assertThat(stack.postWithBrokenQueue(event).status()).isEqualTo(503);
         // The retry: the same key and body.
@@ -289,7 +347,11 @@ class GuaranteesIT {
         assertThat(retry.status()).isEqualTo(202);
         assertThat(retry.headers()).doesNotContainKey("idempotent-replayed");
         stack.events.drain(DRAIN);
-        assertThat(stack.get("/emails/" + retry.body().path("jobId").asText()).body().path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(stack.get("/emails/" + retry.body().path("jobId").asText())
+                        .body()
+                        .path("state")
+                        .asText())
+                .isEqualTo("SUCCEEDED");
         assertThat(deliveries()).hasSize(4);
     }
 
@@ -300,10 +362,18 @@ class GuaranteesIT {
         JobRepository jobs = new JobRepository(stack.dynamo, stack.resources.table());
         String id = JobIds.next();
         Instant now = Instant.now();
-        List<EmailAddress> to = IntStream.range(0, 60).mapToObj(i -> EmailAddress.ofNormalized("d" + i + "@example.com")).toList();
+        List<EmailAddress> to = IntStream.range(0, 60)
+                .mapToObj(i -> EmailAddress.ofNormalized("d" + i + "@example.com"))
+                .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
-        jobs.create(Job.submitted(id, new Job.Content("news@mailbatch.example", "Hi", "body", null), 60, chunks.size(), 0,
-                now, now.plus(Duration.ofDays(1))));
+        jobs.create(Job.submitted(
+                id,
+                new Job.Content("news@mailbatch.example", "Hi", "body", null),
+                60,
+                chunks.size(),
+                0,
+                now,
+                now.plus(Duration.ofDays(1))));
         new JobQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 
         // Until the deadline the job is PENDING and the worker leaves its chunks alone.
@@ -320,7 +390,9 @@ class GuaranteesIT {
         assertThat(stack.delete("/emails/" + id).status()).as("a finished job").isEqualTo(409);
 
         stack.events.drain(DRAIN);
-        assertThat(deliveries()).as("an abandoned job's chunks are dropped unsent").isEmpty();
+        assertThat(deliveries())
+                .as("an abandoned job's chunks are dropped unsent")
+                .isEmpty();
         assertThat(stack.get("/emails/" + id).body().path("failed").asInt()).isEqualTo(60);
     }
 }

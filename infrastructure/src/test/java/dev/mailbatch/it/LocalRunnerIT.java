@@ -44,10 +44,22 @@ class LocalRunnerIT {
 
     @BeforeAll
     void start(Backend backend) throws Exception {
-        Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
-        Map<String, String> env = Map.of("AWS_ENDPOINT_URL", backend.endpoint().toString(), "PORT", "0",
-                "STACK_NAME", "runner-" + UUID.randomUUID().toString().substring(0, 8), "RETRY_BASE_SECONDS", "1");
-        runner = LocalRunner.start(new LocalRunner.Options(root, Map.of("WorkerMaxConcurrency", "3"), env::get,
+        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                .toAbsolutePath()
+                .normalize();
+        Map<String, String> env = Map.of(
+                "AWS_ENDPOINT_URL",
+                backend.endpoint().toString(),
+                "PORT",
+                "0",
+                "STACK_NAME",
+                "runner-" + UUID.randomUUID().toString().substring(0, 8),
+                "RETRY_BASE_SECONDS",
+                "1");
+        runner = LocalRunner.start(new LocalRunner.Options(
+                root,
+                Map.of("WorkerMaxConcurrency", "3"),
+                env::get,
                 new PrintStream(console, true, StandardCharsets.UTF_8)));
         base = runner.baseUrl();
     }
@@ -72,7 +84,9 @@ class LocalRunnerIT {
     }
 
     private HttpResponse<String> postJson(String body) throws Exception {
-        return send(at("/emails").header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+        return send(at("/emails")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     private JsonNode waitUntilFinished(String location) throws Exception {
@@ -90,7 +104,10 @@ class LocalRunnerIT {
 
     @Test
     void aBatchPostedOverHttpIsSentThroughTheOutboxAndReportedDone() throws Exception {
-        String emails = IntStream.range(0, 120).mapToObj(i -> "\"http" + i + "@example.com\"").reduce((a, b) -> a + "," + b).orElseThrow();
+        String emails = IntStream.range(0, 120)
+                .mapToObj(i -> "\"http" + i + "@example.com\"")
+                .reduce((a, b) -> a + "," + b)
+                .orElseThrow();
         int before = runner.outbox().list(0).path("emails").asInt();
         HttpResponse<String> accepted = postJson("{\"emails\":[" + emails + "],\"subject\":\"Hi\",\"text\":\"Hello\"}");
         assertThat(accepted.statusCode()).isEqualTo(202);
@@ -112,23 +129,33 @@ class LocalRunnerIT {
         });
         assertThat(keys).hasSize(120);
 
-        JsonNode page = json(send(at(location + "/recipients?status=SENT&limit=50").GET()));
+        JsonNode page =
+                json(send(at(location + "/recipients?status=SENT&limit=50").GET()));
         assertThat(page.path("items")).hasSize(50);
         String next = page.path("nextCursor").asText();
         JsonNode second = json(send(at(location + "/recipients?status=SENT&limit=50&cursor="
-                + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)).GET()));
+                        + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8))
+                .GET()));
         assertThat(second.path("items")).hasSize(50);
-        assertThat(second.path("items").get(0).path("email").asText()).isGreaterThan(page.path("items").get(49).path("email").asText());
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("POST /emails -> 202").contains("SendEmails  ");
+        assertThat(second.path("items").get(0).path("email").asText())
+                .isGreaterThan(page.path("items").get(49).path("email").asText());
+        assertThat(console.toString(StandardCharsets.UTF_8))
+                .contains("POST /emails -> 202")
+                .contains("SendEmails  ");
     }
 
     @Test
     void answersLostAfterTheProviderAcceptedAreRetriedWithTheSameKeyAndNoEmailIsSentTwice() throws Exception {
         send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":0.3}")));
         try {
-            String emails = IntStream.range(0, 100).mapToObj(i -> "\"loss" + i + "@example.com\"").reduce((a, b) -> a + "," + b).orElseThrow();
-            HttpResponse<String> accepted = postJson("{\"emails\":[" + emails + "],\"subject\":\"Lossy\",\"text\":\"Hello\"}");
-            JsonNode done = waitUntilFinished(accepted.headers().firstValue("location").orElseThrow());
+            String emails = IntStream.range(0, 100)
+                    .mapToObj(i -> "\"loss" + i + "@example.com\"")
+                    .reduce((a, b) -> a + "," + b)
+                    .orElseThrow();
+            HttpResponse<String> accepted =
+                    postJson("{\"emails\":[" + emails + "],\"subject\":\"Lossy\",\"text\":\"Hello\"}");
+            JsonNode done =
+                    waitUntilFinished(accepted.headers().firstValue("location").orElseThrow());
             assertThat(done.path("state").asText()).isEqualTo("SUCCEEDED");
             assertThat(done.path("sent").asInt()).isEqualTo(100);
         } finally {
@@ -143,24 +170,42 @@ class LocalRunnerIT {
         });
         assertThat(delivered).hasSize(100).doesNotHaveDuplicates();
         assertThat(outbox.path("lostResponses").asInt()).as("answers lost").isPositive();
-        assertThat(outbox.path("duplicateDeliveries").asInt()).as("retries of emails already accepted").isPositive();
+        assertThat(outbox.path("duplicateDeliveries").asInt())
+                .as("retries of emails already accepted")
+                .isPositive();
     }
 
     @Test
     void theApiAnswersPreflightAndAddsCorsHeadersAsTheTemplateConfiguresThem() throws Exception {
-        HttpResponse<String> preflight = send(at("/emails").header("Origin", "http://page.test")
-                .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<String> preflight = send(at("/emails")
+                .header("Origin", "http://page.test")
+                .header("Access-Control-Request-Method", "POST")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(preflight.statusCode()).isEqualTo(204);
-        assertThat(preflight.headers().firstValue("access-control-allow-origin")).contains("*");
-        assertThat(preflight.headers().firstValue("access-control-allow-headers").orElse(""))
-                .contains("content-type").contains("idempotency-key");
-        HttpResponse<String> preflightDelete = send(at("/emails/" + UUID.randomUUID()).header("Origin", "http://page.test")
-                .header("Access-Control-Request-Method", "DELETE").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        assertThat(preflight.headers().firstValue("access-control-allow-origin"))
+                .contains("*");
+        assertThat(preflight
+                        .headers()
+                        .firstValue("access-control-allow-headers")
+                        .orElse(""))
+                .contains("content-type")
+                .contains("idempotency-key");
+        HttpResponse<String> preflightDelete = send(at("/emails/" + UUID.randomUUID())
+                .header("Origin", "http://page.test")
+                .header("Access-Control-Request-Method", "DELETE")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(preflightDelete.statusCode()).isEqualTo(204);
-        assertThat(preflightDelete.headers().firstValue("access-control-allow-methods").orElse("")).contains("DELETE");
-        HttpResponse<String> get = send(at("/emails/" + UUID.randomUUID()).header("Origin", "http://page.test").GET());
+        assertThat(preflightDelete
+                        .headers()
+                        .firstValue("access-control-allow-methods")
+                        .orElse(""))
+                .contains("DELETE");
+        HttpResponse<String> get = send(at("/emails/" + UUID.randomUUID())
+                .header("Origin", "http://page.test")
+                .GET());
         assertThat(get.statusCode()).isEqualTo(404);
-        assertThat(get.headers().firstValue("access-control-expose-headers").orElse("")).contains("retry-after");
+        assertThat(get.headers().firstValue("access-control-expose-headers").orElse(""))
+                .contains("retry-after");
     }
 
     @Test
@@ -170,13 +215,16 @@ class LocalRunnerIT {
         assertThat(json(noRoute).path("message").asText()).isEqualTo("Not Found");
 
         byte[] huge = new byte[10 * 1024 * 1024 + 1];
-        HttpResponse<String> tooLarge = send(at("/emails").header("Content-Type", "application/json")
+        HttpResponse<String> tooLarge = send(at("/emails")
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(huge)));
         assertThat(tooLarge.statusCode()).isEqualTo(413);
 
         // Not UTF-8: API Gateway passes it base64-encoded; the handler decodes it and refuses it as JSON.
-        byte[] latin1 = "{\"emails\":[\"caf\u00e9@example.com\"],\"subject\":\"s\",\"text\":\"t\"}".getBytes(StandardCharsets.ISO_8859_1);
-        HttpResponse<String> binary = send(at("/emails").header("Content-Type", "application/json")
+        byte[] latin1 = "{\"emails\":[\"caf\u00e9@example.com\"],\"subject\":\"s\",\"text\":\"t\"}"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        HttpResponse<String> binary = send(at("/emails")
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(latin1)));
         assertThat(binary.statusCode()).isEqualTo(400);
         assertThat(json(binary).path("error").path("code").asText()).isEqualTo("INVALID_JSON");
@@ -188,7 +236,11 @@ class LocalRunnerIT {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("content-type").orElse("")).startsWith("text/html");
         assertThat(page.body()).contains("<title>mailbatch</title>");
-        assertThat(send(at("/app.js").GET()).headers().firstValue("content-type").orElse("")).startsWith("text/javascript");
+        assertThat(send(at("/app.js").GET())
+                        .headers()
+                        .firstValue("content-type")
+                        .orElse(""))
+                .startsWith("text/javascript");
         assertThat(send(at("/%2e%2e/%2e%2e/pom.xml").GET()).statusCode()).isEqualTo(404);
     }
 
@@ -197,30 +249,37 @@ class LocalRunnerIT {
         String email = "{\"from\":\"f@example.com\",\"to\":\"dup@example.com\",\"subject\":\"s\",\"text\":\"t\"}";
         JsonNode before = json(send(at("/_local/outbox?limit=0").GET()));
         for (int i = 0; i < 2; i++) {
-            HttpResponse<String> r = send(at("/_local/provider/send").header("Idempotency-Key", "same-key")
+            HttpResponse<String> r = send(at("/_local/provider/send")
+                    .header("Idempotency-Key", "same-key")
                     .POST(HttpRequest.BodyPublishers.ofString(email)));
             assertThat(r.statusCode()).isEqualTo(200);
         }
         JsonNode after = json(send(at("/_local/outbox?limit=0").GET()));
         assertThat(after.path("emails").asInt() - before.path("emails").asInt()).isEqualTo(1);
-        assertThat(after.path("duplicateDeliveries").asInt() - before.path("duplicateDeliveries").asInt()).isEqualTo(1);
+        assertThat(after.path("duplicateDeliveries").asInt()
+                        - before.path("duplicateDeliveries").asInt())
+                .isEqualTo(1);
 
         // A lost response: the email is kept, the caller sees the connection close without an answer.
         send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":1}")));
         String other = email.replace("dup@", "lost@");
-        assertThatThrownBy(() -> send(at("/_local/provider/send").header("Idempotency-Key", "lost-key")
-                .POST(HttpRequest.BodyPublishers.ofString(other)))).isInstanceOf(java.io.IOException.class);
+        assertThatThrownBy(() -> send(at("/_local/provider/send")
+                        .header("Idempotency-Key", "lost-key")
+                        .POST(HttpRequest.BodyPublishers.ofString(other))))
+                .isInstanceOf(java.io.IOException.class);
         send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"lossRate\":0}")));
         JsonNode afterLoss = json(send(at("/_local/outbox?limit=1").GET()));
         assertThat(afterLoss.path("lostResponses").asInt()).isPositive();
         assertThat(afterLoss.path("items").get(0).path("to").asText()).isEqualTo("lost@example.com");
 
-        HttpResponse<String> bad = send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"failureRate\":2}")));
+        HttpResponse<String> bad =
+                send(at("/_local/sink").PUT(HttpRequest.BodyPublishers.ofString("{\"failureRate\":2}")));
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(json(bad).path("error").asText()).startsWith("failureRate:");
         HttpResponse<String> sink = send(at("/_local/sink").GET());
         assertThat(json(sink).path("failureRate").asDouble()).isZero();
         assertThat(send(at("/_local/nothing").GET()).statusCode()).isEqualTo(404);
-        assertThat(List.of(send(at("/_local/outbox?limit=x").GET()).statusCode())).containsExactly(400);
+        assertThat(List.of(send(at("/_local/outbox?limit=x").GET()).statusCode()))
+                .containsExactly(400);
     }
 }

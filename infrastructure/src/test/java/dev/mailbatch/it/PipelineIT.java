@@ -17,11 +17,11 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.mailbatch.api.Json;
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.Redrive;
 import dev.mailbatch.local.SqsEventSource;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.HttpProviderSender;
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.Redrive;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,8 +61,11 @@ class PipelineIT {
     }
 
     private void startProviderStub() {
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(10)
-                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(10)
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "application/json")
                         .withBody("{\"id\":\"msg-{{randomValue length=12 type='ALPHANUMERIC'}}\"}")
                         .withTransformers("response-template")));
     }
@@ -116,9 +119,14 @@ class PipelineIT {
             TestStack.Response page = stack.get(q);
             assertThat(page.status()).as(q).isEqualTo(200);
             for (JsonNode item : page.body().path("items")) {
-                assertThat(seen.put(item.path("email").asText(), item.path("status").asText())).as("listed twice").isNull();
+                assertThat(seen.put(
+                                item.path("email").asText(), item.path("status").asText()))
+                        .as("listed twice")
+                        .isNull();
             }
-            cursor = page.body().path("nextCursor").isNull() ? null : page.body().path("nextCursor").asText();
+            cursor = page.body().path("nextCursor").isNull()
+                    ? null
+                    : page.body().path("nextCursor").asText();
             assertThat(++pages).as("pagination ends").isLessThan(1000);
         } while (cursor != null);
         return seen;
@@ -143,7 +151,9 @@ class PipelineIT {
         assertThat(accepted.body().path("duplicatesRemoved").asInt()).isEqualTo(2);
         assertThat(accepted.body().path("statusUrl").asText()).isEqualTo("/emails/" + jobId);
         assertThat(deliveries()).as("submit sends nothing itself").isEmpty();
-        assertThat(stack.storedItems()).as("one job record, whatever the batch size").isEqualTo(1);
+        assertThat(stack.storedItems())
+                .as("one job record, whatever the batch size")
+                .isEqualTo(1);
         assertThat(stack.events.backlog()).as("121 recipients in chunks of 50").isEqualTo(3);
 
         TestStack.Response pending = stack.get("/emails/" + jobId);
@@ -165,19 +175,27 @@ class PipelineIT {
 
         List<LoggedRequest> calls = deliveries();
         assertThat(calls).hasSize(121);
-        Set<String> keys = calls.stream().map(r -> r.getHeader("Idempotency-Key")).collect(Collectors.toSet());
+        Set<String> keys =
+                calls.stream().map(r -> r.getHeader("Idempotency-Key")).collect(Collectors.toSet());
         assertThat(keys).as("one Idempotency-Key per recipient").hasSize(121);
-        assertThat(calls.stream().map(PipelineIT::to)).contains("info@xn--bcher-kva.example").doesNotContain("USER0@Example.com");
+        assertThat(calls.stream().map(PipelineIT::to))
+                .contains("info@xn--bcher-kva.example")
+                .doesNotContain("USER0@Example.com");
         JsonNode first = readJson(calls.get(0).getBodyAsString());
         assertThat(first.path("from").asText()).isEqualTo("news@mailbatch.example");
         assertThat(first.path("subject").asText()).isEqualTo("Hello");
         assertThat(first.path("html").asText()).isEqualTo("<p>hi</p>");
 
         Map<String, String> listed = allRecipients(stack, jobId, null, 50);
-        assertThat(listed).hasSize(121).allSatisfy((email, status) -> assertThat(status).isEqualTo("SENT"));
+        assertThat(listed)
+                .hasSize(121)
+                .allSatisfy((email, status) -> assertThat(status).isEqualTo("SENT"));
         assertThat(allRecipients(stack, jobId, "SENT", 40)).hasSize(121);
         assertThat(allRecipients(stack, jobId, "FAILED", 40)).isEmpty();
-        JsonNode one = stack.get("/emails/" + jobId + "/recipients?limit=1").body().path("items").get(0);
+        JsonNode one = stack.get("/emails/" + jobId + "/recipients?limit=1")
+                .body()
+                .path("items")
+                .get(0);
         assertThat(one.path("attempts").asInt()).isEqualTo(1);
         assertThat(one.path("providerMessageId").asText()).startsWith("msg-");
         assertThat(one.path("sentAt").asText()).isNotEmpty();
@@ -186,34 +204,49 @@ class PipelineIT {
     @Test
     void transientFailureIsRetriedWithTheSameKey(Backend backend) {
         TestStack stack = stack(backend);
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).inScenario("flaky")
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(1)
+                .inScenario("flaky")
                 .withRequestBody(matchingJsonPath("$.to", containing("flaky@")))
-                .whenScenarioStateIs(Scenario.STARTED).willSetStateTo("recovered")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willSetStateTo("recovered")
                 .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "0")));
-        String jobId = stack.postJson(batch(List.of("a@example.com", "flaky@example.com", "b@example.com"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(List.of("a@example.com", "flaky@example.com", "b@example.com")))
+                .body()
+                .path("jobId")
+                .asText();
 
         stack.events.drain(DRAIN);
 
         JsonNode status = stack.get("/emails/" + jobId).body();
         assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(status.path("sent").asInt()).isEqualTo(3);
-        List<LoggedRequest> flaky = deliveries().stream().filter(r -> to(r).startsWith("flaky@")).toList();
+        List<LoggedRequest> flaky =
+                deliveries().stream().filter(r -> to(r).startsWith("flaky@")).toList();
         assertThat(flaky).hasSize(2);
-        assertThat(flaky.get(0).getHeader("Idempotency-Key")).isEqualTo(flaky.get(1).getHeader("Idempotency-Key"));
+        assertThat(flaky.get(0).getHeader("Idempotency-Key"))
+                .isEqualTo(flaky.get(1).getHeader("Idempotency-Key"));
         assertThat(deliveries()).hasSize(4);
-        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=SENT").body().path("items");
+        JsonNode record =
+                stack.get("/emails/" + jobId + "/recipients?status=SENT").body().path("items");
         JsonNode flakyRecord = find(record, "flaky@example.com");
         assertThat(flakyRecord.path("attempts").asInt()).isEqualTo(2);
-        assertThat(flakyRecord.path("error").isNull()).as("a later success clears the error").isTrue();
+        assertThat(flakyRecord.path("error").isNull())
+                .as("a later success clears the error")
+                .isTrue();
     }
 
     @Test
     void permanentFailureIsRecordedAndNeverRetried(Backend backend) {
         TestStack stack = stack(backend);
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(1)
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(1)
                 .withRequestBody(matchingJsonPath("$.to", containing("bounce@")))
                 .willReturn(aResponse().withStatus(422).withBody("{\"error\":\"mailbox does not exist\"}")));
-        String jobId = stack.postJson(batch(List.of("a@example.com", "bounce@example.com"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(List.of("a@example.com", "bounce@example.com")))
+                .body()
+                .path("jobId")
+                .asText();
 
         stack.events.drain(DRAIN);
 
@@ -221,8 +254,11 @@ class PipelineIT {
         assertThat(status.path("state").asText()).isEqualTo("COMPLETED_WITH_FAILURES");
         assertThat(status.path("sent").asInt()).isEqualTo(1);
         assertThat(status.path("failed").asInt()).isEqualTo(1);
-        assertThat(deliveries().stream().filter(r -> to(r).startsWith("bounce@"))).hasSize(1);
-        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items");
+        assertThat(deliveries().stream().filter(r -> to(r).startsWith("bounce@")))
+                .hasSize(1);
+        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED")
+                .body()
+                .path("items");
         assertThat(failed).hasSize(1);
         assertThat(failed.get(0).path("email").asText()).isEqualTo("bounce@example.com");
         assertThat(failed.get(0).path("error").asText()).contains("422").contains("mailbox does not exist");
@@ -231,8 +267,12 @@ class PipelineIT {
     @Test
     void everyRecipientFailingMakesTheJobFailed(Backend backend) {
         TestStack stack = stack(backend);
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(400)));
-        String jobId = stack.postJson(batch(addresses(3, "example.net"))).body().path("jobId").asText();
+        provider.stubFor(
+                post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(400)));
+        String jobId = stack.postJson(batch(addresses(3, "example.net")))
+                .body()
+                .path("jobId")
+                .asText();
         stack.events.drain(DRAIN);
         JsonNode status = stack.get("/emails/" + jobId).body();
         assertThat(status.path("state").asText()).isEqualTo("FAILED");
@@ -243,9 +283,13 @@ class PipelineIT {
     void aMessageDeliveredTwiceAtOnceCountsOnce(Backend backend) throws Exception {
         TestStack stack = stack(backend);
         // Slow sends, so that both deliveries have read "not done yet" before either records.
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(5)
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(5)
                 .willReturn(aResponse().withStatus(200).withFixedDelay(150).withBody("{\"id\":\"slow\"}")));
-        String jobId = stack.postJson(batch(addresses(150, "example.org"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(addresses(150, "example.org")))
+                .body()
+                .path("jobId")
+                .asText();
 
         List<Message> messages = stack.events.receive(Duration.ofSeconds(1));
         assertThat(messages).hasSize(3);
@@ -253,8 +297,14 @@ class PipelineIT {
         ExecutorService workers = Executors.newFixedThreadPool(2);
         CountDownLatch start = new CountDownLatch(1);
         try {
-            Future<SqsEventSource.Batch> first = workers.submit(() -> { start.await(); return stack.events.invoke(messages); });
-            Future<SqsEventSource.Batch> second = workers.submit(() -> { start.await(); return stack.events.invoke(messages); });
+            Future<SqsEventSource.Batch> first = workers.submit(() -> {
+                start.await();
+                return stack.events.invoke(messages);
+            });
+            Future<SqsEventSource.Batch> second = workers.submit(() -> {
+                start.await();
+                return stack.events.invoke(messages);
+            });
             start.countDown();
             stack.events.settle(first.get());
             stack.events.settle(second.get());
@@ -264,7 +314,9 @@ class PipelineIT {
         stack.events.drain(DRAIN);
 
         assertExact(stack, jobId, 150);
-        assertThat(deliveries().size()).as("both deliveries really sent: the race happened").isEqualTo(300);
+        assertThat(deliveries().size())
+                .as("both deliveries really sent: the race happened")
+                .isEqualTo(300);
         assertOneKeyPerRecipient(deliveries());
     }
 
@@ -281,7 +333,10 @@ class PipelineIT {
             return response;
         };
         TestStack stack = new TestStack(backend, env(), null, diesAfterFirstBatch);
-        String jobId = stack.postJson(batch(addresses(100, "example.org"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(addresses(100, "example.org")))
+                .body()
+                .path("jobId")
+                .asText();
 
         SqsEventSource.Batch crashed = stack.events.invoke(stack.events.receive(Duration.ofSeconds(1)));
         assertThat(crashed.crashed()).isTrue();
@@ -290,14 +345,17 @@ class PipelineIT {
         stack.events.drain(DRAIN);
 
         assertExact(stack, jobId, 100);
-        assertThat(deliveries()).as("the redelivered batch sent nothing twice: it was recorded").hasSize(100);
+        assertThat(deliveries())
+                .as("the redelivered batch sent nothing twice: it was recorded")
+                .hasSize(100);
     }
 
     @Test
     void aWorkerThatDiesBetweenSendAndRecordResendsWithTheSameKey(Backend backend) {
         // A sender seam that "kills" the worker right after the 30th email reached the provider.
         AtomicInteger sends = new AtomicInteger();
-        EmailSender real = HttpProviderSender.create(URI.create("http://127.0.0.1:" + provider.port() + "/send"), "", Duration.ofSeconds(5));
+        EmailSender real = HttpProviderSender.create(
+                URI.create("http://127.0.0.1:" + provider.port() + "/send"), "", Duration.ofSeconds(5));
         EmailSender diesOnce = email -> {
             var result = real.send(email);
             if (sends.incrementAndGet() == 30) {
@@ -306,7 +364,10 @@ class PipelineIT {
             return result;
         };
         TestStack stack = new TestStack(backend, env(), diesOnce, UnaryOperator.identity());
-        String jobId = stack.postJson(batch(addresses(60, "example.org"))).body().path("jobId").asText();
+        String jobId = stack.postJson(batch(addresses(60, "example.org")))
+                .body()
+                .path("jobId")
+                .asText();
 
         stack.events.drain(DRAIN);
 
@@ -319,28 +380,40 @@ class PipelineIT {
     @Test
     void aMessageThatNeverSucceedsEndsInTheDeadLetterQueueWithItsJobFinishedAndARedriveResumesIt(Backend backend) {
         TestStack stack = stack(backend);
-        provider.stubFor(post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(503)));
-        String jobId = stack.postJson(batch(List.of("a@example.com", "b@example.com"))).body().path("jobId").asText();
-        int maxReceiveCount = Integer.parseInt(String.valueOf(
-                stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
+        provider.stubFor(
+                post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(503)));
+        String jobId = stack.postJson(batch(List.of("a@example.com", "b@example.com")))
+                .body()
+                .path("jobId")
+                .asText();
+        int maxReceiveCount = Integer.parseInt(
+                String.valueOf(stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
 
         stack.events.drain(DRAIN);
 
         assertThat(stack.dlqDepth()).isEqualTo(1);
         assertThat(deliveries()).as("one attempt per recipient per receive").hasSize(2 * maxReceiveCount);
         JsonNode status = stack.get("/emails/" + jobId).body();
-        assertThat(status.path("state").asText()).as("the job ends though its message is in the DLQ").isEqualTo("FAILED");
+        assertThat(status.path("state").asText())
+                .as("the job ends though its message is in the DLQ")
+                .isEqualTo("FAILED");
         assertThat(status.path("failed").asInt()).isEqualTo(2);
         assertThat(status.path("pending").asInt()).isZero();
-        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items").get(0);
+        JsonNode record = stack.get("/emails/" + jobId + "/recipients?status=FAILED")
+                .body()
+                .path("items")
+                .get(0);
         assertThat(record.path("attempts").asInt()).isEqualTo(maxReceiveCount);
         assertThat(record.path("retryable").asBoolean()).isTrue();
-        assertThat(record.path("error").asText()).contains("delivery " + maxReceiveCount).contains("503");
+        assertThat(record.path("error").asText())
+                .contains("delivery " + maxReceiveCount)
+                .contains("503");
 
         // The provider recovers; the documented redrive moves the message back and the job resumes.
         provider.resetAll();
         startProviderStub();
-        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl())).isEqualTo(1);
+        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl()))
+                .isEqualTo(1);
         stack.events.drain(DRAIN);
 
         assertThat(stack.dlqDepth()).isZero();
@@ -360,9 +433,12 @@ class PipelineIT {
             }
         };
         TestStack stack = new TestStack(backend, env(), null, UnaryOperator.identity(), dies);
-        String jobId = stack.postJson(batch(addresses(3, "example.org"))).body().path("jobId").asText();
-        int maxReceiveCount = Integer.parseInt(String.valueOf(
-                stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
+        String jobId = stack.postJson(batch(addresses(3, "example.org")))
+                .body()
+                .path("jobId")
+                .asText();
+        int maxReceiveCount = Integer.parseInt(
+                String.valueOf(stack.template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")));
 
         stack.drainThroughCrashes(DRAIN);
 
@@ -373,10 +449,13 @@ class PipelineIT {
         assertThat(status.path("state").asText()).isEqualTo("FAILED");
         assertThat(status.path("failed").asInt()).isEqualTo(3);
         assertThat(status.path("pending").asInt()).isZero();
-        assertThat(stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items"))
+        assertThat(stack.get("/emails/" + jobId + "/recipients?status=FAILED")
+                        .body()
+                        .path("items"))
                 .allSatisfy(r -> assertThat(r.path("error").asText()).contains("not sent by delivery"));
 
-        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl())).isEqualTo(1);
+        assertThat(Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl()))
+                .isEqualTo(1);
         stack.worker(null, dev.mailbatch.worker.Faults.NONE).drain(DRAIN);
         assertExact(stack, jobId, 3);
         assertOneKeyPerRecipient(deliveries());
@@ -407,7 +486,11 @@ class PipelineIT {
             keysByAddress.computeIfAbsent(to(call), k -> new HashSet<>()).add(call.getHeader("Idempotency-Key"));
         }
         assertThat(keysByAddress.values()).allSatisfy(keys -> assertThat(keys).hasSize(1));
-        assertThat(calls.stream().map(c -> c.getHeader("Idempotency-Key")).distinct().count()).isEqualTo(keysByAddress.size());
+        assertThat(calls.stream()
+                        .map(c -> c.getHeader("Idempotency-Key"))
+                        .distinct()
+                        .count())
+                .isEqualTo(keysByAddress.size());
     }
 
     private static JsonNode find(JsonNode items, String email) {

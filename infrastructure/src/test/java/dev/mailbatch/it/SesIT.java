@@ -27,7 +27,11 @@ class SesIT {
 
     /** Worker configured from the template's environment with SENDER=ses, its SES client on the emulator. */
     private static TestStack sesStack(Backend backend, String from) {
-        return new TestStack(backend, env(from), new dev.mailbatch.mail.SesSender(backend.ses()), java.util.function.UnaryOperator.identity());
+        return new TestStack(
+                backend,
+                env(from),
+                new dev.mailbatch.mail.SesSender(backend.ses()),
+                java.util.function.UnaryOperator.identity());
     }
 
     @Test
@@ -36,7 +40,10 @@ class SesIT {
         backend.ses().createEmailIdentity(r -> r.emailIdentity(from));
         TestStack stack = sesStack(backend, from);
         List<String> to = List.of("x1@example.com", "x2@example.com", "x3@example.com");
-        String jobId = stack.postJson(Map.of("emails", to, "subject", "SES subject", "text", "ses body")).body().path("jobId").asText();
+        String jobId = stack.postJson(Map.of("emails", to, "subject", "SES subject", "text", "ses body"))
+                .body()
+                .path("jobId")
+                .asText();
 
         stack.events.drain(Duration.ofSeconds(60));
 
@@ -44,12 +51,15 @@ class SesIT {
         assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(status.path("sent").asInt()).isEqualTo(3);
         JsonNode items = stack.get("/emails/" + jobId + "/recipients").body().path("items");
-        assertThat(items.findValuesAsText("providerMessageId")).hasSize(3).allSatisfy(id -> assertThat(id).isNotBlank());
+        assertThat(items.findValuesAsText("providerMessageId"))
+                .hasSize(3)
+                .allSatisfy(id -> assertThat(id).isNotBlank());
         assumeTrue(backend.isMoto(), "reading what SES accepted uses moto's own API");
         List<String> accepted = new ArrayList<>();
         for (JsonNode message : motoData(backend).path("ses").path("Message")) {
             if (message.path("source").asText().equals(from)) {
-                accepted.add(message.path("destinations").path("ToAddresses").get(0).asText());
+                accepted.add(
+                        message.path("destinations").path("ToAddresses").get(0).asText());
                 assertThat(message.path("subject").asText()).isEqualTo("SES subject");
             }
         }
@@ -60,8 +70,11 @@ class SesIT {
     void anUnverifiedSenderIsAPermanentFailureNotRetried(Backend backend) {
         assumeTrue(backend.isMoto(), "moto enforces sender verification; LocalStack does not by default");
         TestStack stack = sesStack(backend, "unverified-" + System.nanoTime() + "@mailbatch.example");
-        String jobId = stack.postJson(Map.of("emails", List.of("y1@example.com", "y2@example.com"), "subject", "s", "text", "t"))
-                .body().path("jobId").asText();
+        String jobId = stack.postJson(
+                        Map.of("emails", List.of("y1@example.com", "y2@example.com"), "subject", "s", "text", "t"))
+                .body()
+                .path("jobId")
+                .asText();
 
         int invocations = stack.events.drain(Duration.ofSeconds(60));
 
@@ -69,8 +82,11 @@ class SesIT {
         JsonNode status = stack.get("/emails/" + jobId).body();
         assertThat(status.path("state").asText()).isEqualTo("FAILED");
         assertThat(status.path("failed").asInt()).isEqualTo(2);
-        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED").body().path("items");
-        assertThat(failed.findValuesAsText("error")).allSatisfy(e -> assertThat(e).contains("MessageRejected"));
+        JsonNode failed = stack.get("/emails/" + jobId + "/recipients?status=FAILED")
+                .body()
+                .path("items");
+        assertThat(failed.findValuesAsText("error"))
+                .allSatisfy(e -> assertThat(e).contains("MessageRejected"));
     }
 
     @Test
@@ -87,10 +103,19 @@ class SesIT {
         };
         Map<String, String> env = new java.util.HashMap<>(env(from));
         env.put("SEND_CONCURRENCY", "8");
-        TestStack stack = new TestStack(backend, env, new dev.mailbatch.mail.SesSender(backend.ses()),
-                java.util.function.UnaryOperator.identity(), diesOnce);
-        List<String> to = java.util.stream.IntStream.range(0, 40).mapToObj(i -> "wave" + i + "@example.com").toList();
-        String jobId = stack.postJson(Map.of("emails", to, "subject", "waves", "text", "t")).body().path("jobId").asText();
+        TestStack stack = new TestStack(
+                backend,
+                env,
+                new dev.mailbatch.mail.SesSender(backend.ses()),
+                java.util.function.UnaryOperator.identity(),
+                diesOnce);
+        List<String> to = java.util.stream.IntStream.range(0, 40)
+                .mapToObj(i -> "wave" + i + "@example.com")
+                .toList();
+        String jobId = stack.postJson(Map.of("emails", to, "subject", "waves", "text", "t"))
+                .body()
+                .path("jobId")
+                .asText();
 
         assertThat(stack.drainThroughCrashes(Duration.ofSeconds(60))).isEqualTo(1);
 
@@ -99,13 +124,17 @@ class SesIT {
         for (JsonNode message : motoData(backend).path("ses").path("Message")) {
             accepted += message.path("source").asText().equals(from) ? 1 : 0;
         }
-        assertThat(accepted).as("40 emails, plus the one unrecorded wave of 8 sent again").isEqualTo(48);
+        assertThat(accepted)
+                .as("40 emails, plus the one unrecorded wave of 8 sent again")
+                .isEqualTo(48);
     }
 
     private static JsonNode motoData(Backend backend) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(backend.endpoint() + "/moto-api/data.json")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(backend.endpoint() + "/moto-api/data.json"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         return Json.MAPPER.readTree(response.body());
     }
 }

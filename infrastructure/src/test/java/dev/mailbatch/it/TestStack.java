@@ -22,7 +22,6 @@ import dev.mailbatch.worker.SendEmailsHandler;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,6 +46,7 @@ final class TestStack {
     final SqsClient sqs;
     /** The API handlers' clock: a test moves it forward to be past a deadline. */
     final OffsetClock clock = new OffsetClock();
+
     private final Map<String, String> env;
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
@@ -59,30 +59,51 @@ final class TestStack {
      * @param sender the worker's sender, or null for the one the configuration names
      * @param wrapWorker lets a test put a fault in front of the real worker handler
      */
-    TestStack(Backend backend, Map<String, String> env, EmailSender sender,
-              UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker) {
+    TestStack(
+            Backend backend,
+            Map<String, String> env,
+            EmailSender sender,
+            UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker) {
         this(backend, env, sender, wrapWorker, Faults.NONE);
     }
 
     /** @param faults where the worker dies (the fault-injection seam) */
-    TestStack(Backend backend, Map<String, String> env, EmailSender sender,
-              UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker, Faults faults) {
+    TestStack(
+            Backend backend,
+            Map<String, String> env,
+            EmailSender sender,
+            UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker,
+            Faults faults) {
         this.backend = backend;
         this.env = env;
         this.dynamo = backend.dynamo();
         this.sqs = backend.sqs();
-        Path root = Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
+        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                .toAbsolutePath()
+                .normalize();
         this.template = Template.read(root.resolve("template.yaml"), Map.of());
-        this.resources = StackResources.create(template, dynamo, sqs, "it-" + UUID.randomUUID().toString().substring(0, 8),
+        this.resources = StackResources.create(
+                template,
+                dynamo,
+                sqs,
+                "it-" + UUID.randomUUID().toString().substring(0, 8),
                 Map.<QueueAttributeName, String>of());
         this.submit = new SubmitBatchHandler(config("SubmitBatchFunction", env), dynamo, sqs, clock);
         this.status = new JobStatusHandler(config("JobStatusFunction", env), dynamo, clock);
         this.cancel = new CancelJobHandler(config("CancelJobFunction", env), dynamo, clock);
-        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
+        SendEmailsHandler worker =
+                new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
-        this.events = new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize, Duration.ofSeconds(timeout),
-                true, wrapWorker.apply(worker), () -> new LocalContext("SendEmails", timeout, LOG));
+        this.events = new SqsEventSource(
+                sqs,
+                resources.queueUrl(),
+                resources.queueArn(),
+                batchSize,
+                Duration.ofSeconds(timeout),
+                true,
+                wrapWorker.apply(worker),
+                () -> new LocalContext("SendEmails", timeout, LOG));
         this.routes = ApiRoutes.from(template);
     }
 
@@ -100,8 +121,7 @@ final class TestStack {
         return Config.from(env::get);
     }
 
-    record Response(int status, Map<String, String> headers, JsonNode body) {
-    }
+    record Response(int status, Map<String, String> headers, JsonNode body) {}
 
     Response postJson(String body) {
         return post(Map.of("Content-Type", "application/json"), body.getBytes(StandardCharsets.UTF_8), false);
@@ -125,20 +145,36 @@ final class TestStack {
         String[] parts = pathAndQuery.split("\\?", 2);
         var match = routes.match("GET", parts[0]);
         if (match.isEmpty()) {
-            return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found")); // API Gateway: no route
+            return new Response(
+                    404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found")); // API Gateway: no route
         }
-        var event = LambdaEvents.http("GET", match.get().route().path(), parts[0], match.get().pathParameters(),
-                parts.length > 1 ? parts[1] : "", Map.of(), null, false);
+        var event = LambdaEvents.http(
+                "GET",
+                match.get().route().path(),
+                parts[0],
+                match.get().pathParameters(),
+                parts.length > 1 ? parts[1] : "",
+                Map.of(),
+                null,
+                false);
         return read(status.handleRequest(event, new LocalContext("JobStatus", 29, LOG)));
     }
 
     /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
     SqsEventSource worker(EmailSender sender, Faults faults) {
-        SendEmailsHandler worker = new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
+        SendEmailsHandler worker =
+                new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
-        return new SqsEventSource(sqs, resources.queueUrl(), resources.queueArn(), batchSize, Duration.ofSeconds(timeout),
-                true, worker, () -> new LocalContext("SendEmails", timeout, LOG));
+        return new SqsEventSource(
+                sqs,
+                resources.queueUrl(),
+                resources.queueArn(),
+                batchSize,
+                Duration.ofSeconds(timeout),
+                true,
+                worker,
+                () -> new LocalContext("SendEmails", timeout, LOG));
     }
 
     /** DELETE /emails/{id}, routed by the template's routes. */
@@ -147,15 +183,22 @@ final class TestStack {
         if (match.isEmpty()) {
             return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found"));
         }
-        var event = LambdaEvents.http("DELETE", match.get().route().path(), path, match.get().pathParameters(),
-                "", Map.of(), null, false);
+        var event = LambdaEvents.http(
+                "DELETE", match.get().route().path(), path, match.get().pathParameters(), "", Map.of(), null, false);
         return read(cancel.handleRequest(event, new LocalContext("CancelJob", 29, LOG)));
     }
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
     Response postWithBrokenQueue(String body) {
-        return postWithBrokenQueue(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(),
-                Map.of("Content-Type", "application/json"), body.getBytes(StandardCharsets.UTF_8), false));
+        return postWithBrokenQueue(LambdaEvents.http(
+                "POST",
+                "/emails",
+                "/emails",
+                Map.of(),
+                Map.of(),
+                Map.of("Content-Type", "application/json"),
+                body.getBytes(StandardCharsets.UTF_8),
+                false));
     }
 
     Response postWithBrokenQueue(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
@@ -171,7 +214,8 @@ final class TestStack {
         int crashes = 0;
         while (events.backlog() > 0) {
             if (java.time.Instant.now().isAfter(end)) {
-                throw new IllegalStateException("queue not drained within " + deadline + "; backlog " + events.backlog());
+                throw new IllegalStateException(
+                        "queue not drained within " + deadline + "; backlog " + events.backlog());
             }
             SqsEventSource.Batch batch = events.pollOnce(Duration.ofSeconds(1));
             if (batch.crashed()) {
@@ -185,7 +229,10 @@ final class TestStack {
     private static Response read(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse response) {
         JsonNode json = LambdaEvents.toJson(response);
         Map<String, String> headers = new HashMap<>();
-        json.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey().toLowerCase(), e.getValue().asText()));
+        json.path("headers")
+                .fields()
+                .forEachRemaining(
+                        e -> headers.put(e.getKey().toLowerCase(), e.getValue().asText()));
         try {
             JsonNode body = Json.MAPPER.readTree(json.path("body").asText());
             return new Response(json.path("statusCode").asInt(), headers, body);
@@ -201,7 +248,8 @@ final class TestStack {
 
     int dlqDepth() {
         return Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(resources.dlqUrl())
-                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes()
+                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                .attributes()
                 .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
     }
 }

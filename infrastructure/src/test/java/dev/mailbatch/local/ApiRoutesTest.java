@@ -9,16 +9,18 @@ import org.junit.jupiter.api.Test;
 
 /** The routes and CORS the local API serves are template.yaml's, matched as HTTP APIs match them. */
 class ApiRoutesTest {
-    private final ApiRoutes routes = ApiRoutes.from(Template.read(
-            Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"), Map.of()));
+    private final ApiRoutes routes = ApiRoutes.from(
+            Template.read(Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"), Map.of()));
 
     @Test
     void everyHttpApiEventOfTheTemplateIsARoute() {
-        assertThat(routes.routes()).extracting(ApiRoutes.Route::key, ApiRoutes.Route::functionId).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("POST /emails", "SubmitBatchFunction"),
-                org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}", "JobStatusFunction"),
-                org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}/recipients", "JobStatusFunction"),
-                org.assertj.core.groups.Tuple.tuple("DELETE /emails/{jobId}", "CancelJobFunction"));
+        assertThat(routes.routes())
+                .extracting(ApiRoutes.Route::key, ApiRoutes.Route::functionId)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("POST /emails", "SubmitBatchFunction"),
+                        org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}", "JobStatusFunction"),
+                        org.assertj.core.groups.Tuple.tuple("GET /emails/{jobId}/recipients", "JobStatusFunction"),
+                        org.assertj.core.groups.Tuple.tuple("DELETE /emails/{jobId}", "CancelJobFunction"));
         assertThat(routes.routes()).allMatch(r -> r.timeoutSeconds() == 29);
     }
 
@@ -30,7 +32,8 @@ class ApiRoutesTest {
         var recipients = routes.match("GET", "/emails/j1/recipients").orElseThrow();
         assertThat(recipients.route().path()).isEqualTo("/emails/{jobId}/recipients");
         assertThat(recipients.pathParameters()).isEqualTo(Map.of("jobId", "j1"));
-        assertThat(routes.match("GET", "/emails/a+b").orElseThrow().pathParameters()).containsEntry("jobId", "a+b");
+        assertThat(routes.match("GET", "/emails/a+b").orElseThrow().pathParameters())
+                .containsEntry("jobId", "a+b");
     }
 
     @Test

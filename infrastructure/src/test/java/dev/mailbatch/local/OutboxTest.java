@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 class OutboxTest {
     private static byte[] email(String to) {
-        return ("{\"from\":\"f@example.com\",\"to\":\"" + to + "\",\"subject\":\"s\",\"text\":\"t\"}").getBytes(StandardCharsets.UTF_8);
+        return ("{\"from\":\"f@example.com\",\"to\":\"" + to + "\",\"subject\":\"s\",\"text\":\"t\"}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     private static JsonNode json(String s) throws Exception {
@@ -28,7 +29,8 @@ class OutboxTest {
         outbox.deliver(null, email("c@example.com")); // no key: a provider cannot tell, so two emails
         assertThat(first.status()).isEqualTo(200);
         assertThat(again.status()).isEqualTo(200);
-        assertThat(json(again.json()).path("id").asText()).isEqualTo(json(first.json()).path("id").asText());
+        assertThat(json(again.json()).path("id").asText())
+                .isEqualTo(json(first.json()).path("id").asText());
         JsonNode list = outbox.list(10);
         assertThat(list.path("emails").asInt()).isEqualTo(4);
         assertThat(list.path("deliveries").asInt()).isEqualTo(5);
@@ -68,8 +70,11 @@ class OutboxTest {
     @Test
     void malformedEmailsAreRefusedAsAProviderWould() throws Exception {
         Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
-        assertThat(outbox.deliver("k", "nope".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(400);
-        assertThat(outbox.deliver("k", "{\"to\":\"a@example.com\"}".getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(422);
+        assertThat(outbox.deliver("k", "nope".getBytes(StandardCharsets.UTF_8)).status())
+                .isEqualTo(400);
+        assertThat(outbox.deliver("k", "{\"to\":\"a@example.com\"}".getBytes(StandardCharsets.UTF_8))
+                        .status())
+                .isEqualTo(422);
         assertThat(outbox.list(10).path("emails").asInt()).isZero();
     }
 
@@ -77,14 +82,24 @@ class OutboxTest {
     void sinkSettingsAreChecked() {
         Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
         assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":1.5}"))).hasMessageStartingWith("failureRate:");
-        assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":\"half\"}"))).hasMessageStartingWith("failureRate:");
+        assertThatThrownBy(() -> outbox.update(json("{\"failureRate\":\"half\"}")))
+                .hasMessageStartingWith("failureRate:");
         assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":-1}"))).hasMessageStartingWith("latencyMs:");
         assertThatThrownBy(() -> outbox.update(json("{\"latencyMs\":1.5}"))).hasMessageStartingWith("latencyMs:");
-        assertThatThrownBy(() -> outbox.update(json("{\"failureStatus\":200}"))).hasMessageStartingWith("failureStatus:");
+        assertThatThrownBy(() -> outbox.update(json("{\"failureStatus\":200}")))
+                .hasMessageStartingWith("failureStatus:");
         assertThatThrownBy(() -> outbox.update(json("{\"lossRate\":-0.1}"))).hasMessageStartingWith("lossRate:");
         assertThat(outbox.sink()).isEqualTo(new Outbox.Sink(0, 0, 503, 0));
-        assertThat(Outbox.Sink.fromEnvironment(Map.of("OUTBOX_LATENCY_MS", "200", "OUTBOX_FAILURE_RATE", "0.3",
-                "OUTBOX_FAILURE_STATUS", "500", "OUTBOX_LOSS_RATE", "0.05")::get)).isEqualTo(new Outbox.Sink(200, 0.3, 500, 0.05));
+        assertThat(Outbox.Sink.fromEnvironment(Map.of(
+                        "OUTBOX_LATENCY_MS",
+                        "200",
+                        "OUTBOX_FAILURE_RATE",
+                        "0.3",
+                        "OUTBOX_FAILURE_STATUS",
+                        "500",
+                        "OUTBOX_LOSS_RATE",
+                        "0.05")::get))
+                .isEqualTo(new Outbox.Sink(200, 0.3, 500, 0.05));
         assertThat(Outbox.Sink.fromEnvironment(Map.<String, String>of()::get)).isEqualTo(new Outbox.Sink(0, 0, 503, 0));
     }
 }

@@ -11,11 +11,17 @@ import org.junit.jupiter.api.Test;
 /** What template.yaml promises, read from the template itself. */
 class TemplateTest {
     private final Template template = Template.read(
-            Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"), Map.of())
-            .bind("WorkQueue", "q").bind("WorkQueue.Arn", "arn:q").bind("DeadLetterQueue.Arn", "arn:dlq")
-            .bind("JobsTable", "t").bind("JobsTable.Arn", "arn:t").bind("Api", "api")
-            .bind("SubmitBatchLogGroup", "SubmitBatchLogGroup").bind("JobStatusLogGroup", "JobStatusLogGroup")
-            .bind("SendEmailsLogGroup", "SendEmailsLogGroup").bind("CancelJobLogGroup", "CancelJobLogGroup");
+                    Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"), Map.of())
+            .bind("WorkQueue", "q")
+            .bind("WorkQueue.Arn", "arn:q")
+            .bind("DeadLetterQueue.Arn", "arn:dlq")
+            .bind("JobsTable", "t")
+            .bind("JobsTable.Arn", "arn:t")
+            .bind("Api", "api")
+            .bind("SubmitBatchLogGroup", "SubmitBatchLogGroup")
+            .bind("JobStatusLogGroup", "JobStatusLogGroup")
+            .bind("SendEmailsLogGroup", "SendEmailsLogGroup")
+            .bind("CancelJobLogGroup", "CancelJobLogGroup");
 
     private int integer(Object value) {
         return Integer.parseInt(String.valueOf(value));
@@ -24,10 +30,14 @@ class TemplateTest {
     @Test
     void theQueueOutlivesTheWorkerAndRedrivesToAFourteenDayDeadLetterQueue() {
         int workerTimeout = integer(template.property("SendEmailsFunction", "Timeout"));
-        assertThat(integer(template.property("WorkQueue", "VisibilityTimeout"))).isGreaterThanOrEqualTo(6 * workerTimeout);
-        assertThat(integer(template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount"))).isGreaterThanOrEqualTo(5);
-        assertThat(template.property("WorkQueue", "RedrivePolicy", "deadLetterTargetArn")).isEqualTo("arn:dlq");
-        assertThat(integer(template.property("DeadLetterQueue", "MessageRetentionPeriod"))).isEqualTo(14 * 24 * 3600);
+        assertThat(integer(template.property("WorkQueue", "VisibilityTimeout")))
+                .isGreaterThanOrEqualTo(6 * workerTimeout);
+        assertThat(integer(template.property("WorkQueue", "RedrivePolicy", "maxReceiveCount")))
+                .isGreaterThanOrEqualTo(5);
+        assertThat(template.property("WorkQueue", "RedrivePolicy", "deadLetterTargetArn"))
+                .isEqualTo("arn:dlq");
+        assertThat(integer(template.property("DeadLetterQueue", "MessageRetentionPeriod")))
+                .isEqualTo(14 * 24 * 3600);
     }
 
     @Test
@@ -38,7 +48,8 @@ class TemplateTest {
         assertThat(p.get("FunctionResponseTypes")).isEqualTo(List.of("ReportBatchItemFailures"));
         assertThat(template.parameter("WorkerBatchSize")).isEqualTo(p.get("BatchSize"));
         assertThat(template.parameter("WorkerBatchWindowSeconds")).isEqualTo(p.get("MaximumBatchingWindowInSeconds"));
-        assertThat(Template.map(p.get("ScalingConfig")).get("MaximumConcurrency")).isEqualTo(template.parameter("WorkerMaxConcurrency"));
+        assertThat(Template.map(p.get("ScalingConfig")).get("MaximumConcurrency"))
+                .isEqualTo(template.parameter("WorkerMaxConcurrency"));
     }
 
     @Test
@@ -46,7 +57,9 @@ class TemplateTest {
         Map<String, Object> t = template.properties("JobsTable");
         assertThat(t.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");
         assertThat(Template.map(t.get("SSESpecification")).get("SSEEnabled")).isEqualTo(true);
-        assertThat(Template.map(t.get("TimeToLiveSpecification"))).containsEntry("AttributeName", "expiresAt").containsEntry("Enabled", true);
+        assertThat(Template.map(t.get("TimeToLiveSpecification")))
+                .containsEntry("AttributeName", "expiresAt")
+                .containsEntry("Enabled", true);
     }
 
     @Test
@@ -58,9 +71,14 @@ class TemplateTest {
                 routes.add(p.get("Method") + " " + p.get("Path"));
             });
         }
-        assertThat(routes).containsExactlyInAnyOrder("POST /emails", "GET /emails/{jobId}", "GET /emails/{jobId}/recipients",
-                "DELETE /emails/{jobId}");
-        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
+        assertThat(routes)
+                .containsExactlyInAnyOrder(
+                        "POST /emails",
+                        "GET /emails/{jobId}",
+                        "GET /emails/{jobId}/recipients",
+                        "DELETE /emails/{jobId}");
+        for (String fn :
+                List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
             String group = String.valueOf(template.property(fn, "LoggingConfig", "LogGroup"));
             assertThat(template.resources()).containsKey(group);
         }
@@ -69,26 +87,42 @@ class TemplateTest {
 
     @Test
     void policiesAreLeastPrivilege() {
-        for (String fn : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
+        for (String fn :
+                List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
             String policies = String.valueOf(template.property(fn, "Policies"));
-            assertThat(policies).as(fn).doesNotContain("FullAccess").doesNotContain("dynamodb:Scan")
-                    .doesNotContain("dynamodb:*").doesNotContain("sqs:*").doesNotContain("Action=*");
+            assertThat(policies)
+                    .as(fn)
+                    .doesNotContain("FullAccess")
+                    .doesNotContain("dynamodb:Scan")
+                    .doesNotContain("dynamodb:*")
+                    .doesNotContain("sqs:*")
+                    .doesNotContain("Action=*");
         }
-        assertThat(String.valueOf(template.property("SubmitBatchFunction", "Policies"))).doesNotContain("ses:");
+        assertThat(String.valueOf(template.property("SubmitBatchFunction", "Policies")))
+                .doesNotContain("ses:");
         // Reading a job whose submit died abandons it: one conditional UpdateItem, nothing else written.
-        assertThat(String.valueOf(template.property("JobStatusFunction", "Policies"))).doesNotContain("Put")
-                .doesNotContain("Delete").doesNotContain("Transact").doesNotContain("sqs:");
-        assertThat(String.valueOf(template.property("CancelJobFunction", "Policies"))).doesNotContain("Put")
-                .doesNotContain("Delete").doesNotContain("sqs:").doesNotContain("ses:");
+        assertThat(String.valueOf(template.property("JobStatusFunction", "Policies")))
+                .doesNotContain("Put")
+                .doesNotContain("Delete")
+                .doesNotContain("Transact")
+                .doesNotContain("sqs:");
+        assertThat(String.valueOf(template.property("CancelJobFunction", "Policies")))
+                .doesNotContain("Put")
+                .doesNotContain("Delete")
+                .doesNotContain("sqs:")
+                .doesNotContain("ses:");
     }
 
     @Test
     void theWorkerKnowsHowManyDeliveriesTheQueueAllows() {
-        Map<String, Object> redrive = Template.map(template.properties("WorkQueue").get("RedrivePolicy"));
+        Map<String, Object> redrive =
+                Template.map(template.properties("WorkQueue").get("RedrivePolicy"));
         assertThat(String.valueOf(redrive.get("maxReceiveCount")))
                 .isEqualTo(template.environment("SendEmailsFunction").get("MAX_DELIVERIES"));
         assertThat(String.valueOf(template.properties("Api").get("CorsConfiguration")))
-                .contains("DELETE").contains("idempotency-key").contains("idempotent-replayed");
+                .contains("DELETE")
+                .contains("idempotency-key")
+                .contains("idempotent-replayed");
     }
 
     @Test
