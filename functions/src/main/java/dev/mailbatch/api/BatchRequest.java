@@ -1,11 +1,9 @@
 package dev.mailbatch.api;
 
+import dev.mailbatch.config.Json;
+import dev.mailbatch.job.Digest;
 import dev.mailbatch.job.EmailAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 
 /** A validated POST /emails: unique recipients in the order given, and the content. */
@@ -25,12 +23,6 @@ public record BatchRequest(
                 html,
                 duplicatesRemoved,
                 recipients.stream().map(EmailAddress::address).toList());
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest(Json.write(canonical).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return Digest.sha256Hex(Json.write(canonical), 32);
     }
 }

@@ -3,7 +3,8 @@ package dev.mailbatch.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.api.ApiException.FieldError;
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.job.EmailAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,9 +25,9 @@ public final class BatchRequestParser {
 
     private static final Set<String> FIELDS = Set.of("emails", "subject", "text", "html", "from");
 
-    private final Config config;
+    private final SubmitConfig config;
 
-    public BatchRequestParser(Config config) {
+    public BatchRequestParser(SubmitConfig config) {
         this.config = config;
     }
 
@@ -35,51 +36,9 @@ public final class BatchRequestParser {
      * @param body the raw body bytes (already base64-decoded)
      */
     public BatchRequest parse(String contentType, byte[] body) {
-        if (!isJson(contentType)) {
-            throw new ApiException(
-                    415,
-                    "UNSUPPORTED_MEDIA_TYPE",
-                    "The body must be JSON, sent with Content-Type: application/json.",
-                    List.of(new FieldError("content-type", "must be application/json")));
-        }
-        if (body.length > config.maxBodyBytes()) {
-            throw new ApiException(
-                    413,
-                    "PAYLOAD_TOO_LARGE",
-                    "The body is larger than " + config.maxBodyBytes() + " bytes.",
-                    List.of(new FieldError("body", "must be at most " + config.maxBodyBytes() + " bytes")));
-        }
-        JsonNode root;
-        try {
-            root = Json.MAPPER.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new ApiException(
-                    400,
-                    "INVALID_JSON",
-                    "The body is not valid JSON.",
-                    List.of(new FieldError("body", "is not valid JSON")));
-        } catch (java.io.IOException e) {
-            throw new ApiException(
-                    400,
-                    "INVALID_JSON",
-                    "The body is not valid JSON.",
-                    List.of(new FieldError("body", "could not be read as JSON")));
-        }
-        if (root == null || !root.isObject()) {
-            throw ApiException.invalid("body", "must be a JSON object");
-        }
-
+        JsonNode root = readObject(contentType, body);
         List<FieldError> errors = new ArrayList<>();
-        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
-                // found by the fuzz test: a field error must name a field a person can read
-                errors.add(new FieldError(
-                        "body", "has a field whose name is blank, longer than 100 characters or unprintable"));
-            } else if (!FIELDS.contains(name)) {
-                errors.add(new FieldError(name, "is not a known field"));
-            }
-        }
+        checkFieldNames(root, errors);
         String subject = string(root, "subject", errors);
         String text = string(root, "text", errors);
         String html = string(root, "html", errors);
@@ -124,6 +83,57 @@ public final class BatchRequestParser {
                 isEmpty(text) ? null : text,
                 isEmpty(html) ? null : html,
                 from);
+    }
+
+    /** The body as a JSON object, or a 415, 413 or 400 saying why it is not one. */
+    private JsonNode readObject(String contentType, byte[] body) {
+        if (!isJson(contentType)) {
+            throw new ApiException(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "The body must be JSON, sent with Content-Type: application/json.",
+                    List.of(new FieldError("content-type", "must be application/json")));
+        }
+        if (body.length > config.maxBodyBytes()) {
+            throw new ApiException(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    "The body is larger than " + config.maxBodyBytes() + " bytes.",
+                    List.of(new FieldError("body", "must be at most " + config.maxBodyBytes() + " bytes")));
+        }
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ApiException(
+                    400,
+                    "INVALID_JSON",
+                    "The body is not valid JSON.",
+                    List.of(new FieldError("body", "is not valid JSON")));
+        } catch (java.io.IOException e) {
+            throw new ApiException(
+                    400,
+                    "INVALID_JSON",
+                    "The body is not valid JSON.",
+                    List.of(new FieldError("body", "could not be read as JSON")));
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid("body", "must be a JSON object");
+        }
+        return root;
+    }
+
+    private static void checkFieldNames(JsonNode root, List<FieldError> errors) {
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
+                // found by the fuzz test: a field error must name a field a person can read
+                errors.add(new FieldError(
+                        "body", "has a field whose name is blank, longer than 100 characters or unprintable"));
+            } else if (!FIELDS.contains(name)) {
+                errors.add(new FieldError(name, "is not a known field"));
+            }
+        }
     }
 
     private record Recipients(List<EmailAddress> unique, int duplicates) {}

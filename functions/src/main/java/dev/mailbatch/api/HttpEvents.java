@@ -1,9 +1,11 @@
 package dev.mailbatch.api;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import dev.mailbatch.job.JobIds;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 
 /** Reading an HTTP API (payload format 2.0) event. */
 final class HttpEvents {
@@ -45,9 +47,26 @@ final class HttpEvents {
                 : event.getRequestContext().getRequestId();
     }
 
-    static String pathParameter(APIGatewayV2HTTPEvent event, String name) {
-        return event.getPathParameters() == null
+    /** The query parameters (never null); a 400 naming the first one not in {@code known}. */
+    static Map<String, String> query(APIGatewayV2HTTPEvent event, Set<String> known) {
+        Map<String, String> query =
+                event.getQueryStringParameters() == null ? Map.of() : event.getQueryStringParameters();
+        for (String name : query.keySet()) {
+            if (!known.contains(name)) {
+                throw ApiException.invalid(name, "is not a known query parameter");
+            }
+        }
+        return query;
+    }
+
+    /** The {jobId} path parameter; a 404 when it can not name a job. */
+    static String jobId(APIGatewayV2HTTPEvent event) {
+        String id = event.getPathParameters() == null
                 ? null
-                : event.getPathParameters().get(name);
+                : event.getPathParameters().get("jobId");
+        if (!JobIds.isWellFormed(id)) {
+            throw ApiException.notFound();
+        }
+        return id;
     }
 }

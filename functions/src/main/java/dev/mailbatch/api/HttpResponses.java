@@ -1,6 +1,7 @@
 package dev.mailbatch.api;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.mailbatch.config.Json;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +9,11 @@ import java.util.Map;
 /** Builds every API response, and the one error envelope, in one place. */
 public final class HttpResponses {
     private HttpResponses() {}
+
+    /** The error envelope: {"error": {"code", "message", "details": [{"field", "message"}]}}. */
+    record ErrorBody(Error error) {
+        record Error(String code, String message, List<ApiException.FieldError> details) {}
+    }
 
     public static APIGatewayV2HTTPResponse json(int status, Object body, Map<String, String> extraHeaders) {
         Map<String, String> headers = new LinkedHashMap<>();
@@ -22,27 +28,20 @@ public final class HttpResponses {
                 .build();
     }
 
-    /** {"error": {"code", "message", "details": [{"field", "message"}]}} */
     public static APIGatewayV2HTTPResponse error(ApiException e) {
-        List<Map<String, String>> details = e.details().stream()
-                .map(d -> Map.of("field", d.field(), "message", d.message()))
-                .toList();
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("code", e.code());
-        error.put("message", e.getMessage());
-        error.put("details", details);
-        return json(e.status(), Map.of("error", error), Map.of());
+        return json(
+                e.status(),
+                new ErrorBody(new ErrorBody.Error(e.code(), e.getMessage(), e.details())),
+                e.retryAfterSeconds() == null ? Map.of() : Map.of("retry-after", e.retryAfterSeconds()));
     }
 
     /** For faults of ours or of AWS: a retryable 5xx that tells nothing of the internals. */
     public static APIGatewayV2HTTPResponse unavailable(String requestId) {
-        ApiException e = new ApiException(
-                503,
-                "SERVICE_UNAVAILABLE",
-                "The service could not take the request; retry it. Request id: " + requestId,
-                List.of());
-        APIGatewayV2HTTPResponse response = error(e);
-        response.getHeaders().put("retry-after", "1");
-        return response;
+        return error(new ApiException(
+                        503,
+                        "SERVICE_UNAVAILABLE",
+                        "The service could not take the request; retry it. Request id: " + requestId,
+                        List.of())
+                .retryAfter("1"));
     }
 }

@@ -7,7 +7,7 @@ import software.amazon.awssdk.services.sesv2.SesV2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * SDK clients for the Lambda runtime, built once per execution environment. Region,
+ * SDK clients for the Lambda runtime, built when a function is (once per execution environment). Region,
  * credentials and endpoint come from the SDK's own environment lookup
  * ({@code AWS_REGION}, {@code AWS_ENDPOINT_URL}): in AWS the endpoint is unset; locally it
  * points at the emulator. There is no code path per environment.

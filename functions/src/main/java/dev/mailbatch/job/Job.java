@@ -4,18 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * A batch job as the domain sees it (the storage layout is the repository's business).
+ * A batch job as the domain sees it (the storage layout is the store's business).
  *
- * @param sent recipients sent
- * @param failed recipients failed (including those of a job whose submit never finished)
- * @param cancelled recipients cancelled before they were attempted
- * @param updatedAt when the counters last changed
- * @param startedAt when a worker first picked up the job's work, or null
- * @param enqueuedAt when the submit finished putting every chunk on the queue, or null; workers
- *     send nothing for a job without it
- * @param cancelledAt when cancelling was asked for, or null
- * @param abandonedAt when the job was given up because its submit never finished enqueueing
- *     (nothing of it was sent), or null
+ * @param chunks how many queue messages carry its recipients
+ * @param counts its recipients done so far (a job whose submit never finished counts them all FAILED)
  * @param reason why the job was abandoned, or null
  * @param duplicatesRemoved addresses dropped at submit as repeats (part of the submit's answer)
  */
@@ -24,15 +16,8 @@ public record Job(
         Content content,
         long total,
         int chunks,
-        long sent,
-        long failed,
-        long cancelled,
-        Instant createdAt,
-        Instant updatedAt,
-        Instant startedAt,
-        Instant enqueuedAt,
-        Instant cancelledAt,
-        Instant abandonedAt,
+        Counts counts,
+        Lifecycle lifecycle,
         String reason,
         int duplicatesRemoved,
         Instant expiresAt) {
@@ -53,41 +38,38 @@ public record Job(
     public static Job submitted(
             String id, Content content, long total, int chunks, int duplicatesRemoved, Instant now, Instant expiresAt) {
         return new Job(
-                id,
-                content,
-                total,
-                chunks,
-                0,
-                0,
-                0,
-                now,
-                now,
-                null,
-                null,
-                null,
-                null,
-                null,
-                duplicatesRemoved,
-                expiresAt);
+                id, content, total, chunks, Counts.ZERO, Lifecycle.created(now), null, duplicatesRemoved, expiresAt);
     }
 
     public JobState state() {
-        return JobState.derive(cancelledAt != null, startedAt != null, total, sent, failed, cancelled);
+        return JobState.derive(lifecycle.cancelledAt() != null, lifecycle.startedAt() != null, total, counts);
     }
 
     public long pending() {
-        return Math.max(0, total - sent - failed - cancelled);
+        return Math.max(0, total - counts.done());
+    }
+
+    public boolean isEnqueued() {
+        return lifecycle.enqueuedAt() != null;
+    }
+
+    public boolean isAbandoned() {
+        return lifecycle.abandonedAt() != null;
+    }
+
+    public boolean isCancelRequested() {
+        return lifecycle.cancelledAt() != null;
     }
 
     /** Whether its submit died or failed between writing it and enqueueing all of it. */
     public boolean isOrphaned(Instant now) {
-        return enqueuedAt == null
-                && abandonedAt == null
-                && !createdAt.plus(SUBMIT_DEADLINE).isAfter(now);
+        return !isEnqueued()
+                && !isAbandoned()
+                && !lifecycle.createdAt().plus(SUBMIT_DEADLINE).isAfter(now);
     }
 
     /** When the last recipient was done: the last counter update of a finished job. */
     public Instant finishedAt() {
-        return pending() == 0 ? updatedAt : null;
+        return pending() == 0 ? lifecycle.updatedAt() : null;
     }
 }

@@ -29,14 +29,13 @@ public enum JobState {
      * @param cancelRequested whether cancelling the job was asked for
      * @param started whether a worker has picked up any of the job's work
      */
-    public static JobState derive(
-            boolean cancelRequested, boolean started, long total, long sent, long failed, long cancelled) {
-        if (cancelRequested || cancelled > 0) {
+    public static JobState derive(boolean cancelRequested, boolean started, long total, Counts counts) {
+        if (cancelRequested || counts.cancelled() > 0) {
             return CANCELLED;
         }
-        if (sent + failed + cancelled >= total) {
-            return failed == 0 ? SUCCEEDED : sent == 0 ? FAILED : COMPLETED_WITH_FAILURES;
+        if (counts.done() >= total) {
+            return counts.failed() == 0 ? SUCCEEDED : counts.sent() == 0 ? FAILED : COMPLETED_WITH_FAILURES;
         }
-        return started || sent + failed > 0 ? IN_PROGRESS : PENDING;
+        return started || counts.sent() + counts.failed() > 0 ? IN_PROGRESS : PENDING;
     }
 }

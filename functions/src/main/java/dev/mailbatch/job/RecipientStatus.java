@@ -11,9 +11,5 @@ public enum RecipientStatus {
      */
     FAILED,
     /** The job was cancelled before this recipient was attempted; never sent. */
-    CANCELLED;
-
-    public boolean isTerminal() {
-        return this != PENDING;
-    }
+    CANCELLED
 }

@@ -1,7 +1,8 @@
 package dev.mailbatch.mail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Secret;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,17 +29,17 @@ import java.util.Optional;
 public final class HttpProviderSender implements EmailSender {
     private final HttpClient http;
     private final URI url;
-    private final String token;
+    private final Secret token;
     private final Duration timeout;
 
-    public HttpProviderSender(HttpClient http, URI url, String token, Duration timeout) {
+    public HttpProviderSender(HttpClient http, URI url, Secret token, Duration timeout) {
         this.http = http;
         this.url = url;
-        this.token = token == null ? "" : token;
+        this.token = token;
         this.timeout = timeout;
     }
 
-    public static HttpProviderSender create(URI url, String token, Duration timeout) {
+    public static HttpProviderSender create(URI url, Secret token, Duration timeout) {
         HttpClient http = HttpClient.newBuilder()
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -61,10 +62,10 @@ public final class HttpProviderSender implements EmailSender {
         HttpRequest.Builder request = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
-                .header("Idempotency-Key", email.idempotencyKey())
+                .header("Idempotency-Key", email.deliveryKey())
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)));
         if (!token.isEmpty()) {
-            request.header("Authorization", "Bearer " + token);
+            request.header("Authorization", "Bearer " + token.reveal());
         }
         HttpResponse<String> response;
         try {

@@ -1,6 +1,6 @@
 package dev.mailbatch.mail;
 
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.WorkerConfig;
 import java.util.function.Supplier;
 import software.amazon.awssdk.services.sesv2.SesV2Client;
 
@@ -8,7 +8,7 @@ import software.amazon.awssdk.services.sesv2.SesV2Client;
 public final class Senders {
     private Senders() {}
 
-    public static EmailSender create(Config config, Supplier<SesV2Client> ses) {
+    public static EmailSender create(WorkerConfig config, Supplier<SesV2Client> ses) {
         return switch (config.sender()) {
             case HTTP ->
                 HttpProviderSender.create(config.providerUrl(), config.providerToken(), config.providerTimeout());

@@ -1,9 +1,10 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.config.Parallel;
 import dev.mailbatch.job.ChunkMessage;
+import dev.mailbatch.job.Digest;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
-import dev.mailbatch.job.JobRepository;
 import dev.mailbatch.job.Outcome;
 import dev.mailbatch.job.Recipient;
 import dev.mailbatch.job.RecipientStatus;
@@ -11,22 +12,16 @@ import dev.mailbatch.job.Transition;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.OutgoingEmail;
 import dev.mailbatch.mail.SendResult;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.mailbatch.store.Backoff;
+import dev.mailbatch.store.JobStore;
+import dev.mailbatch.store.RecipientStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -43,15 +38,16 @@ import java.util.concurrent.Semaphore;
  *       {@code SEND_CONCURRENCY} sends).</li>
  * </ol>
  * A crash anywhere before that transaction leaves nothing recorded, so the redelivered message
- * sends again, with the same Idempotency-Key per (job, recipient).
+ * sends again, with the same delivery key per (job, recipient).
  */
 public final class ChunkProcessor {
     /** How long a worker waits in place for a submit to finish enqueueing before it lets the message go. */
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
 
-    private static final Duration CANCEL_CHECK_INTERVAL = Duration.ofMillis(500);
+    private static final Duration ENQUEUE_POLL = Duration.ofMillis(100);
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
+    private final RecipientStore recipients;
     private final EmailSender sender;
     private final Semaphore sendPermits;
     private final Clock clock;
@@ -68,7 +64,8 @@ public final class ChunkProcessor {
      *     that does not (SES), because every send not yet recorded when a worker dies is sent again
      */
     public ChunkProcessor(
-            JobRepository jobs,
+            JobStore jobs,
+            RecipientStore recipients,
             EmailSender sender,
             Semaphore sendPermits,
             Clock clock,
@@ -76,6 +73,7 @@ public final class ChunkProcessor {
             int recordEvery,
             Faults faults) {
         this.jobs = jobs;
+        this.recipients = recipients;
         this.sender = sender;
         this.sendPermits = sendPermits;
         this.clock = clock;
@@ -86,97 +84,72 @@ public final class ChunkProcessor {
 
     /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
     public ChunkResult process(ChunkMessage message, int delivery) {
-        Optional<Job> found = jobs.find(message.jobId(), clock.instant());
-        if (found.isEmpty()
-                || found.get().abandonedAt() != null
-                || found.get().sent() == found.get().total()) {
+        Job job = jobs.find(message.jobId(), clock.instant()).orElse(null);
+        if (job == null || job.isAbandoned() || job.counts().sent() == job.total()) {
             return ChunkResult.NOTHING_TO_DO; // expired, given up unsent, or every recipient sent
         }
-        Job job = found.get();
-        if (job.enqueuedAt() == null) {
+        if (!job.isEnqueued()) {
             job = awaitEnqueued(job);
-            if (job == null || job.abandonedAt() != null) {
+            if (job == null || job.isAbandoned()) {
                 return ChunkResult.NOTHING_TO_DO;
             }
-            if (job.enqueuedAt() == null) {
-                if (job.isOrphaned(clock.instant())) {
-                    jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
-                    return ChunkResult.NOTHING_TO_DO;
+            if (!job.isEnqueued()) {
+                if (!job.isOrphaned(clock.instant())) {
+                    return ChunkResult.NOT_READY;
                 }
-                return ChunkResult.NOT_READY;
+                jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
+                return ChunkResult.NOTHING_TO_DO;
             }
         }
-        Map<String, EmailAddress> recipients = new LinkedHashMap<>();
+        Map<String, EmailAddress> chunk = new LinkedHashMap<>();
         for (String address : message.to()) {
             EmailAddress recipient = EmailAddress.ofNormalized(address);
-            recipients.putIfAbsent(recipient.key(), recipient);
+            chunk.putIfAbsent(recipient.key(), recipient);
         }
-        Map<String, Recipient> known = jobs.findRecipients(job.id(), recipients.values());
-        if (job.cancelledAt() != null) {
-            return cancelRest(job, recipients, known);
+        Map<String, Recipient> known = recipients.find(job.id(), chunk.values());
+        if (job.isCancelRequested()) {
+            return cancelRest(job, chunk, known);
         }
-        List<EmailAddress> todo = recipients.values().stream()
+        List<EmailAddress> todo = chunk.values().stream()
                 .filter(r -> !known.containsKey(r.key()) || known.get(r.key()).wantsSend())
                 .toList();
         if (todo.isEmpty()) {
             return ChunkResult.NOTHING_TO_DO;
         }
-        if (job.startedAt() == null) {
+        if (job.lifecycle().startedAt() == null) {
             jobs.markStarted(job.id(), clock.instant());
         }
-        Map<String, Recipient> before = known;
-        if (delivery >= maxDeliveries - 1) {
-            before = markFailedFirst(job, todo, known, delivery);
-        }
-
+        Map<String, Recipient> before =
+                delivery >= maxDeliveries - 1 ? markFailedFirst(job, todo, known, delivery) : known;
         faults.at(Faults.BEFORE_SEND);
-        CancelWatch cancel = new CancelWatch(job.id());
+        return sendAndRecord(job, todo, before, delivery);
+    }
+
+    /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
+    private ChunkResult sendAndRecord(Job job, List<EmailAddress> todo, Map<String, Recipient> before, int delivery) {
+        CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
         List<Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
         for (int from = 0; from < todo.size(); from += recordEvery) {
-            List<Attempt> group = sendAll(job, todo.subList(from, Math.min(from + recordEvery, todo.size())), cancel);
+            List<Attempt> wave = Parallel.map(
+                    todo.subList(from, Math.min(from + recordEvery, todo.size())),
+                    recipient -> sendOne(job, recipient, cancel));
             faults.at(Faults.BEFORE_RECORD);
             Instant at = clock.instant();
             Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-            for (Attempt attempt : group) {
+            for (Attempt attempt : wave) {
                 transitions.put(attempt.recipient(), current -> after(current, attempt, at, delivery));
             }
-            recorded.putAll(jobs.record(job.id(), transitions, before, at, job.expiresAt()));
-            attempts.addAll(group);
+            recorded.putAll(recipients.record(job.id(), transitions, before, at, job.expiresAt()));
+            attempts.addAll(wave);
         }
         faults.at(Faults.AFTER_RECORD);
-
-        int sent = 0;
-        int failed = 0;
-        int cancelled = 0;
-        int retrying = 0;
-        Duration retryAfter = null;
-        for (Attempt attempt : attempts) {
-            Outcome outcome = recorded.get(attempt.recipient().key());
-            if (outcome == null) {
-                continue; // done by another delivery
-            }
-            switch (outcome.status()) {
-                case SENT -> sent++;
-                case FAILED ->
-                    failed += outcome.retryable() && attempt.result() instanceof SendResult.TransientFailure ? 0 : 1;
-                case CANCELLED -> cancelled++;
-                case PENDING -> {}
-            }
-            if (attempt.result() instanceof SendResult.TransientFailure t) {
-                retrying++;
-                if (t.retryAfter() != null
-                        && (retryAfter == null || t.retryAfter().compareTo(retryAfter) > 0)) {
-                    retryAfter = t.retryAfter();
-                }
-            }
-        }
-        return new ChunkResult(sent, failed, cancelled, retrying, retryAfter, false);
+        return ChunkResult.of(attempts, recorded);
     }
 
     /**
      * What a recipient's record becomes after this delivery's attempt, given what it is now: a
-     * pure function of the two, so the repository can apply it again to a record that another
+     * pure function of the two, so the store can apply it again to a record that another
      * delivery changed.
      */
     static Outcome after(Recipient current, Attempt attempt, Instant at, int delivery) {
@@ -201,15 +174,10 @@ public final class ChunkProcessor {
     private Job awaitEnqueued(Job job) {
         Instant deadline = clock.instant().plus(ENQUEUE_WAIT);
         Job current = job;
-        while (current.enqueuedAt() == null
-                && current.abandonedAt() == null
+        while (!current.isEnqueued()
+                && !current.isAbandoned()
                 && clock.instant().isBefore(deadline)) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return current;
-            }
+            Backoff.poll(ENQUEUE_POLL, Duration.ZERO);
             current = jobs.find(job.id(), clock.instant()).orElse(null);
             if (current == null) {
                 return null;
@@ -218,18 +186,19 @@ public final class ChunkProcessor {
         return current;
     }
 
-    private ChunkResult cancelRest(Job job, Map<String, EmailAddress> recipients, Map<String, Recipient> known) {
+    private ChunkResult cancelRest(Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known) {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-        for (EmailAddress r : recipients.values()) {
+        for (EmailAddress r : chunk.values()) {
             transitions.put(
                     r,
                     current -> current == null || current.status() == RecipientStatus.PENDING
                             ? Outcome.cancelled(r, at)
                             : null);
         }
-        int cancelled =
-                jobs.record(job.id(), transitions, known, at, job.expiresAt()).size();
+        int cancelled = recipients
+                .record(job.id(), transitions, known, at, job.expiresAt())
+                .size();
         return new ChunkResult(0, 0, cancelled, 0, null, false);
     }
 
@@ -248,42 +217,15 @@ public final class ChunkProcessor {
             transitions.put(
                     r,
                     current -> current == null || current.status() == RecipientStatus.PENDING
-                            ? Outcome.gaveUp(
-                                    r,
-                                    at,
-                                    current != null && current.error() != null
-                                            ? reason + ": " + current.error()
-                                            : reason,
-                                    false)
+                            ? Outcome.gaveUp(r, at, withPrevious(reason, current), false)
                             : null);
         }
-        jobs.record(job.id(), transitions, known, at, job.expiresAt());
-        return jobs.findRecipients(job.id(), todo);
+        recipients.record(job.id(), transitions, known, at, job.expiresAt());
+        return recipients.find(job.id(), todo);
     }
 
-    private List<Attempt> sendAll(Job job, List<EmailAddress> recipients, CancelWatch cancel) {
-        if (recipients.size() == 1) {
-            return List.of(sendOne(job, recipients.get(0), cancel));
-        }
-        List<Attempt> attempts = new ArrayList<>(recipients.size());
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Attempt>> futures = new ArrayList<>(recipients.size());
-            for (EmailAddress recipient : recipients) {
-                futures.add(executor.submit(() -> sendOne(job, recipient, cancel)));
-            }
-            for (Future<Attempt> future : futures) {
-                attempts.add(future.get());
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException("a send failed unexpectedly", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending", e);
-        }
-        return attempts;
+    private static String withPrevious(String reason, Recipient current) {
+        return current != null && current.error() != null ? reason + ": " + current.error() : reason;
     }
 
     private Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
@@ -293,7 +235,7 @@ public final class ChunkProcessor {
                 job.content().subject(),
                 job.content().text(),
                 job.content().html(),
-                idempotencyKey(job.id(), recipient));
+                deliveryKey(job.id(), recipient));
         SendResult result;
         sendPermits.acquireUninterruptibly();
         try {
@@ -308,34 +250,11 @@ public final class ChunkProcessor {
         return new Attempt(recipient, result);
     }
 
-    /** Whether the job was cancelled, read again at most every half second while sending. */
-    private final class CancelWatch {
-        private final String jobId;
-        private Instant checkedAt = clock.instant();
-        private boolean cancelled;
-
-        CancelWatch(String jobId) {
-            this.jobId = jobId;
-        }
-
-        synchronized boolean cancelled() {
-            Instant now = clock.instant();
-            if (!cancelled && Duration.between(checkedAt, now).compareTo(CANCEL_CHECK_INTERVAL) >= 0) {
-                cancelled = jobs.isCancelled(jobId);
-                checkedAt = now;
-            }
-            return cancelled;
-        }
-    }
-
-    /** Stable per (job, recipient); carries no address (it is a header providers log). */
-    public static String idempotencyKey(String jobId, EmailAddress recipient) {
-        try {
-            byte[] digest =
-                    MessageDigest.getInstance("SHA-256").digest(recipient.key().getBytes(StandardCharsets.UTF_8));
-            return "mb-" + jobId + "-" + HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+    /**
+     * The delivery key of (job, recipient), sent to the provider as its Idempotency-Key: stable
+     * across deliveries, and carrying no address (providers log the header).
+     */
+    public static String deliveryKey(String jobId, EmailAddress recipient) {
+        return "mb-" + jobId + "-" + Digest.sha256Hex(recipient.key(), 16);
     }
 }

@@ -1,6 +1,10 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.job.Outcome;
+import dev.mailbatch.mail.SendResult;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What processing one chunk came to.
@@ -19,5 +23,38 @@ public record ChunkResult(int sent, int failed, int cancelled, int retrying, Dur
 
     public boolean needsRetry() {
         return retrying > 0 || notReady;
+    }
+
+    /**
+     * What a delivery's attempts came to, counting only the outcomes it recorded (a recipient that
+     * another delivery finished first is not counted here).
+     */
+    static ChunkResult of(List<ChunkProcessor.Attempt> attempts, Map<String, Outcome> recorded) {
+        int sent = 0;
+        int failed = 0;
+        int cancelled = 0;
+        int retrying = 0;
+        Duration retryAfter = null;
+        for (ChunkProcessor.Attempt attempt : attempts) {
+            Outcome outcome = recorded.get(attempt.recipient().key());
+            if (outcome == null) {
+                continue; // done by another delivery
+            }
+            boolean transientFailure = attempt.result() instanceof SendResult.TransientFailure;
+            switch (outcome.status()) {
+                case SENT -> sent++;
+                case FAILED -> failed += outcome.retryable() && transientFailure ? 0 : 1;
+                case CANCELLED -> cancelled++;
+                case PENDING -> {}
+            }
+            if (attempt.result() instanceof SendResult.TransientFailure t) {
+                retrying++;
+                if (t.retryAfter() != null
+                        && (retryAfter == null || t.retryAfter().compareTo(retryAfter) > 0)) {
+                    retryAfter = t.retryAfter();
+                }
+            }
+        }
+        return new ChunkResult(sent, failed, cancelled, retrying, retryAfter, false);
     }
 }

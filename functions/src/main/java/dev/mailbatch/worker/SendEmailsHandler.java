@@ -6,22 +6,20 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.logging.LogLevel;
-import dev.mailbatch.api.Json;
-import dev.mailbatch.config.Clients;
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Parallel;
+import dev.mailbatch.config.SubmitConfig;
+import dev.mailbatch.config.Wiring;
+import dev.mailbatch.config.WorkerConfig;
 import dev.mailbatch.job.ChunkMessage;
-import dev.mailbatch.job.JobRepository;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.Senders;
+import dev.mailbatch.store.JobStore;
+import dev.mailbatch.store.RecipientStore;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -52,33 +50,59 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final ChunkWork work;
     private final Visibility visibility;
-    private final Config config;
+    private final WorkerConfig config;
 
-    /** The Lambda runtime's constructor: configuration from the environment. */
+    /** The Lambda runtime's constructor. */
     public SendEmailsHandler() {
-        this(Config.from(System::getenv), Clients.dynamoDb(), Clients.sqs(), null);
+        this(Wiring.lambda());
     }
 
-    /** @param sender the sender to use, or null for the one the configuration names */
-    public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender) {
-        this(config, dynamo, sqs, sender, Faults.NONE);
+    /** The function's factory: its configuration from the wiring's environment, the sender it names. */
+    public SendEmailsHandler(Wiring wiring) {
+        this(wiring, Faults.NONE);
     }
 
     /** @param faults where a test harness injects crashes ({@link Faults#NONE} in production) */
-    public SendEmailsHandler(Config config, DynamoDbClient dynamo, SqsClient sqs, EmailSender sender, Faults faults) {
+    public SendEmailsHandler(Wiring wiring, Faults faults) {
+        this(wiring, Senders.create(WorkerConfig.from(wiring.env()), wiring.ses()), faults);
+    }
+
+    /** @param sender the sender to use instead of the one the configuration names (a test's) */
+    public SendEmailsHandler(Wiring wiring, EmailSender sender, Faults faults) {
+        this(WorkerConfig.from(wiring.env()), wiring, sender, faults);
+    }
+
+    private SendEmailsHandler(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
         this(
                 config,
-                new ChunkProcessor(
-                        new JobRepository(dynamo, config.tableName()),
-                        sender != null ? sender : Senders.create(config, Clients::ses),
-                        new Semaphore(config.sendConcurrency()),
-                        Clock.systemUTC(),
-                        config.maxDeliveries(),
-                        recordEvery(config),
-                        faults)::process,
-                (message, delay) -> sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl())
-                        .receiptHandle(message.getReceiptHandle())
-                        .visibilityTimeout((int) delay.toSeconds())));
+                processor(config, wiring, sender, faults)::process,
+                visibility(config, wiring.sqs().get()));
+    }
+
+    /** For tests of the adapter alone: the chunk work and the visibility change are seams. */
+    SendEmailsHandler(WorkerConfig config, ChunkWork work, Visibility visibility) {
+        this.config = config;
+        this.work = work;
+        this.visibility = visibility;
+    }
+
+    private static ChunkProcessor processor(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
+        DynamoDbClient dynamo = wiring.dynamo().get();
+        return new ChunkProcessor(
+                new JobStore(dynamo, config.tableName()),
+                new RecipientStore(dynamo, config.tableName()),
+                sender,
+                new Semaphore(config.sendConcurrency()),
+                wiring.clock(),
+                config.maxDeliveries(),
+                recordEvery(config),
+                faults);
+    }
+
+    private static Visibility visibility(WorkerConfig config, SqsClient sqs) {
+        return (message, delay) -> sqs.changeMessageVisibility(r -> r.queueUrl(config.queueUrl())
+                .receiptHandle(message.getReceiptHandle())
+                .visibilityTimeout((int) delay.toSeconds()));
     }
 
     /**
@@ -86,45 +110,28 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
      * resend is harmless), one wave of {@code SEND_CONCURRENCY} with SES (a resend is a duplicate
      * email, so as few sends as possible stay unrecorded at any moment).
      */
-    static int recordEvery(Config config) {
-        return config.sender() == Config.SenderKind.SES ? config.sendConcurrency() : Config.MAX_CHUNK_SIZE;
-    }
-
-    /** For tests of the adapter alone: the chunk work and the visibility change are seams. */
-    SendEmailsHandler(Config config, ChunkWork work, Visibility visibility) {
-        this.config = config;
-        this.work = work;
-        this.visibility = visibility;
+    static int recordEvery(WorkerConfig config) {
+        return config.sender() == WorkerConfig.SenderKind.SES ? config.sendConcurrency() : SubmitConfig.MAX_CHUNK_SIZE;
     }
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         LambdaLogger log = context.getLogger();
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
-        List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Boolean>> done = new ArrayList<>(records.size());
-            for (SQSEvent.SQSMessage record : records) {
-                done.add(executor.submit(() -> handle(record, log)));
+        // An Error (the worker is dying) fails the whole invocation: the batch comes back, as when a process dies.
+        List<Boolean> done = Parallel.map(records, record -> {
+            try {
+                return handle(record, log);
+            } catch (RuntimeException e) {
+                return false;
             }
-            for (int i = 0; i < records.size(); i++) {
-                boolean ok;
-                try {
-                    ok = done.get(i).get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof Error error) {
-                        throw error; // the worker is dying: the whole batch comes back, as when a process dies
-                    }
-                    ok = false;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-                if (!ok) {
-                    failures.add(SQSBatchResponse.BatchItemFailure.builder()
-                            .withItemIdentifier(records.get(i).getMessageId())
-                            .build());
-                }
+        });
+        List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            if (!done.get(i)) {
+                failures.add(SQSBatchResponse.BatchItemFailure.builder()
+                        .withItemIdentifier(records.get(i).getMessageId())
+                        .build());
             }
         }
         return SQSBatchResponse.builder().withBatchItemFailures(failures).build();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.job.EmailAddress;
 import java.util.HashSet;
 import java.util.List;
@@ -30,7 +30,7 @@ class BatchRequestParserFuzzTest {
             "application/jsonx",
             "",
             " application/json ;");
-    private static final Config CONFIG = Config.from(Map.of(
+    private static final SubmitConfig CONFIG = SubmitConfig.from(Map.of(
             "TABLE_NAME",
             "t",
             "QUEUE_URL",
@@ -55,7 +55,7 @@ class BatchRequestParserFuzzTest {
         String key = data.consumeBoolean() ? data.consumeString(300) : null;
         byte[] body = data.consumeRemainingAsBytes();
         try {
-            IdempotencyKeys.validate(key);
+            IdempotencyKeyHeader.validate(key);
         } catch (ApiException e) {
             assertRefusal(e);
             assertThat(e.details().get(0).field()).isEqualTo("Idempotency-Key");

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.job.EmailAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class BatchRequestParserTest {
-    private final BatchRequestParser parser = new BatchRequestParser(Config.from(Map.of(
+    private final BatchRequestParser parser = new BatchRequestParser(SubmitConfig.from(Map.of(
             "TABLE_NAME",
             "t",
             "QUEUE_URL",
@@ -138,7 +138,7 @@ class BatchRequestParserTest {
     @Test
     void withoutADefaultSenderFromIsRequired() {
         BatchRequestParser strict = new BatchRequestParser(
-                Config.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q", "PROVIDER_URL", "http://p")::get));
+                SubmitConfig.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q", "PROVIDER_URL", "http://p")::get));
         assertThatThrownBy(() -> strict.parse(
                         "application/json",
                         "{\"emails\":[\"a@example.com\"],\"subject\":\"s\",\"text\":\"t\"}"

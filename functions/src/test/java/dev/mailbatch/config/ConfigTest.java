@@ -18,47 +18,63 @@ class ConfigTest {
 
     @Test
     void defaults() {
-        Config c = Config.from(minimal()::get);
-        assertThat(c.maxRecipients()).isEqualTo(10_000);
-        assertThat(c.chunkSize()).isEqualTo(50);
-        assertThat(c.sender()).isEqualTo(Config.SenderKind.HTTP);
-        assertThat(c.allowedFrom()).isEmpty();
-    }
-
-    @Test
-    void variablesListsExactlyWhatIsRead() {
-        Map<String, String> env = minimal();
-        java.util.Set<String> read = new java.util.TreeSet<>();
-        Config.from(name -> {
-            read.add(name);
-            return env.get(name);
-        });
-        assertThat(read).containsExactlyInAnyOrderElementsOf(Config.VARIABLES);
+        SubmitConfig submit = SubmitConfig.from(minimal()::get);
+        assertThat(submit.maxRecipients()).isEqualTo(10_000);
+        assertThat(submit.chunkSize()).isEqualTo(50);
+        assertThat(submit.allowedFrom()).isEmpty();
+        WorkerConfig worker = WorkerConfig.from(minimal()::get);
+        assertThat(worker.sender()).isEqualTo(WorkerConfig.SenderKind.HTTP);
+        assertThat(worker.sendConcurrency()).isEqualTo(16);
+        assertThat(worker.maxDeliveries()).isEqualTo(8);
+        assertThat(TableConfig.from(minimal()::get).tableName()).isEqualTo("t");
     }
 
     @Test
     void readsListsAndLowerCasesAllowedSenders() {
         Map<String, String> env = minimal();
         env.put("ALLOWED_FROM", " A@Example.com , b@example.com,, ");
+        assertThat(SubmitConfig.from(env::get).allowedFrom())
+                .containsExactlyInAnyOrder("a@example.com", "b@example.com");
         env.put("SENDER", "SES");
-        Config c = Config.from(env::get);
-        assertThat(c.allowedFrom()).containsExactlyInAnyOrder("a@example.com", "b@example.com");
-        assertThat(c.sender()).isEqualTo(Config.SenderKind.SES);
+        assertThat(WorkerConfig.from(env::get).sender()).isEqualTo(WorkerConfig.SenderKind.SES);
     }
 
     @Test
     void refusesWhatCannotWork() {
         Map<String, String> noTable = minimal();
         noTable.remove("TABLE_NAME");
-        assertThatThrownBy(() -> Config.from(noTable::get)).hasMessageContaining("TABLE_NAME");
+        assertThatThrownBy(() -> SubmitConfig.from(noTable::get)).hasMessageContaining("TABLE_NAME");
+        assertThatThrownBy(() -> WorkerConfig.from(noTable::get)).hasMessageContaining("TABLE_NAME");
+        assertThatThrownBy(() -> TableConfig.from(noTable::get)).hasMessageContaining("TABLE_NAME");
         Map<String, String> bigChunk = minimal();
         bigChunk.put("CHUNK_SIZE", "100");
-        assertThatThrownBy(() -> Config.from(bigChunk::get)).hasMessageContaining("CHUNK_SIZE");
+        assertThatThrownBy(() -> SubmitConfig.from(bigChunk::get)).hasMessageContaining("CHUNK_SIZE");
         Map<String, String> notANumber = minimal();
         notANumber.put("MAX_RECIPIENTS", "lots");
-        assertThatThrownBy(() -> Config.from(notANumber::get)).hasMessageContaining("MAX_RECIPIENTS");
+        assertThatThrownBy(() -> SubmitConfig.from(notANumber::get)).hasMessageContaining("MAX_RECIPIENTS");
         Map<String, String> httpWithoutUrl = minimal();
         httpWithoutUrl.remove("PROVIDER_URL");
-        assertThatThrownBy(() -> Config.from(httpWithoutUrl::get)).hasMessageContaining("PROVIDER_URL");
+        assertThatThrownBy(() -> WorkerConfig.from(httpWithoutUrl::get)).hasMessageContaining("PROVIDER_URL");
+        Map<String, String> unknownSender = minimal();
+        unknownSender.put("SENDER", "smtp");
+        assertThatThrownBy(() -> WorkerConfig.from(unknownSender::get)).hasMessageContaining("SENDER");
+    }
+
+    @Test
+    void theApiFunctionsNeedNoProviderAndTheStatusFunctionsOnlyTheTable() {
+        assertThat(SubmitConfig.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q")::get)
+                        .queueUrl())
+                .isEqualTo("q");
+        assertThat(TableConfig.from(Map.of("TABLE_NAME", "t")::get)).isEqualTo(new TableConfig("t"));
+    }
+
+    @Test
+    void noConfigurationPrintsTheProviderToken() {
+        Map<String, String> env = minimal();
+        env.put("PROVIDER_TOKEN", "tok-3f9a7c2e");
+        WorkerConfig config = WorkerConfig.from(env::get);
+        assertThat(config.providerToken().reveal()).isEqualTo("tok-3f9a7c2e");
+        assertThat(config.toString()).doesNotContain("tok-3f9a7c2e").contains("Secret[****]");
+        assertThat(WorkerConfig.from(minimal()::get).toString()).contains("Secret[unset]");
     }
 }

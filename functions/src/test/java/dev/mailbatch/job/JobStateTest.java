@@ -19,18 +19,19 @@ class JobStateTest {
         "true, 1, 1, 0, SUCCEEDED",
     })
     void derivesFromTheCounters(boolean started, long total, long sent, long failed, JobState expected) {
-        assertThat(JobState.derive(false, started, total, sent, failed, 0)).isEqualTo(expected);
+        assertThat(JobState.derive(false, started, total, new Counts(sent, failed, 0)))
+                .isEqualTo(expected);
     }
 
     @org.junit.jupiter.api.Test
     void cancelledWins() {
-        assertThat(JobState.derive(true, true, 10, 3, 0, 0)).isEqualTo(JobState.CANCELLED);
+        assertThat(JobState.derive(true, true, 10, new Counts(3, 0, 0))).isEqualTo(JobState.CANCELLED);
     }
 
     @org.junit.jupiter.api.Test
     void anyCancelledRecipientMeansCancelled() {
-        assertThat(JobState.derive(false, true, 10, 7, 0, 3)).isEqualTo(JobState.CANCELLED);
-        assertThat(JobState.derive(false, false, 10, 0, 0, 10)).isEqualTo(JobState.CANCELLED);
+        assertThat(JobState.derive(false, true, 10, new Counts(7, 0, 3))).isEqualTo(JobState.CANCELLED);
+        assertThat(JobState.derive(false, false, 10, new Counts(0, 0, 10))).isEqualTo(JobState.CANCELLED);
     }
 
     @org.junit.jupiter.api.Test

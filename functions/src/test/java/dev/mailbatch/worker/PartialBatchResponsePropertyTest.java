@@ -8,8 +8,8 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.serialization.PojoSerializer;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.WorkerConfig;
 import dev.mailbatch.job.ChunkMessage;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -37,7 +37,7 @@ class PartialBatchResponsePropertyTest {
     private static final int RANDOM_BATCHES = 1_000;
     private static final PojoSerializer<SQSBatchResponse> SERIALIZER = LambdaEventSerializers.serializerFor(
             SQSBatchResponse.class, PartialBatchResponsePropertyTest.class.getClassLoader());
-    private static final Config CONFIG = Config.from(Map.of(
+    private static final WorkerConfig CONFIG = WorkerConfig.from(Map.of(
             "TABLE_NAME",
             "t",
             "QUEUE_URL",
@@ -197,7 +197,7 @@ class PartialBatchResponsePropertyTest {
                 case TRANSIENT -> new ChunkResult(1, 0, 0, 2, null, false);
                 case TRANSIENT_WITH_RETRY_AFTER -> new ChunkResult(0, 0, 0, 1, Duration.ofSeconds(120), false);
                 case NOT_READY -> ChunkResult.NOT_READY;
-                case STORE_FAULT -> throw new dev.mailbatch.job.StoreException("injected", null);
+                case STORE_FAULT -> throw new dev.mailbatch.store.StoreException("injected", null);
                 case UNREADABLE, UNKNOWN_VERSION -> throw new AssertionError("never reaches the work");
             };
         };

@@ -7,7 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.serialization.PojoSerializer;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import java.io.ByteArrayOutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -54,6 +54,29 @@ public final class LambdaEvents {
         return http(method, routePath, rawPath, pathParameters, rawQuery(query), multi, body, base64);
     }
 
+    /** The event's requestContext, as API Gateway fills it in for a request from loopback. */
+    private static Map<String, Object> requestContext(
+            String method, String rawPath, String routeKey, Map<String, Object> lowerHeaders, Instant now) {
+        Map<String, Object> http = new LinkedHashMap<>();
+        http.put("method", method);
+        http.put("path", rawPath);
+        http.put("protocol", "HTTP/1.1");
+        http.put("sourceIp", "127.0.0.1");
+        http.put("userAgent", String.valueOf(lowerHeaders.getOrDefault("user-agent", "")));
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("accountId", "000000000000");
+        context.put("apiId", "local");
+        context.put("domainName", "localhost");
+        context.put("domainPrefix", "localhost");
+        context.put("http", http);
+        context.put("requestId", UUID.randomUUID().toString());
+        context.put("routeKey", routeKey);
+        context.put("stage", "$default");
+        context.put("time", now.toString());
+        context.put("timeEpoch", now.toEpochMilli());
+        return context;
+    }
+
     /**
      * An HTTP API payload format 2.0 event from a request as it arrived: the raw query string
      * (parameters repeated in it are joined with commas), headers with all their values (joined
@@ -83,23 +106,7 @@ public final class LambdaEvents {
                 lowerHeaders.merge(name, String.join(",", values), (a, b) -> a + "," + b);
             }
         });
-        Map<String, Object> http = new LinkedHashMap<>();
-        http.put("method", method);
-        http.put("path", rawPath);
-        http.put("protocol", "HTTP/1.1");
-        http.put("sourceIp", "127.0.0.1");
-        http.put("userAgent", String.valueOf(lowerHeaders.getOrDefault("user-agent", "")));
-        Map<String, Object> context = new LinkedHashMap<>();
-        context.put("accountId", "000000000000");
-        context.put("apiId", "local");
-        context.put("domainName", "localhost");
-        context.put("domainPrefix", "localhost");
-        context.put("http", http);
-        context.put("requestId", UUID.randomUUID().toString());
-        context.put("routeKey", routeKey);
-        context.put("stage", "$default");
-        context.put("time", now.toString());
-        context.put("timeEpoch", now.toEpochMilli());
+        Map<String, Object> context = requestContext(method, rawPath, routeKey, lowerHeaders, now);
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("version", "2.0");
         event.put("routeKey", routeKey);

@@ -5,7 +5,6 @@ import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.logging.LogLevel;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
@@ -16,19 +15,15 @@ public final class LocalContext implements Context {
     public interface LogSink {
         void log(String function, LogLevel level, String message);
 
-        static LogSink to(PrintStream out) {
-            return (function, level, message) -> out.println("[" + function + "] " + level + " " + message);
-        }
+        /** Each line as {@code [function] LEVEL message} on standard output. */
+        LogSink STDOUT =
+                (function, level, message) -> System.out.println("[" + function + "] " + level + " " + message);
     }
 
     private final String functionName;
     private final String requestId = UUID.randomUUID().toString();
     private final long deadline;
     private final LambdaLogger logger;
-
-    public LocalContext(String functionName, int timeoutSeconds, PrintStream out) {
-        this(functionName, timeoutSeconds, LogSink.to(out));
-    }
 
     public LocalContext(String functionName, int timeoutSeconds, LogSink sink) {
         this.functionName = functionName;

@@ -3,24 +3,14 @@ package dev.mailbatch.local;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.logging.LogLevel;
-import dev.mailbatch.api.CancelJobHandler;
-import dev.mailbatch.api.JobStatusHandler;
-import dev.mailbatch.api.SubmitBatchHandler;
-import dev.mailbatch.config.Config;
-import dev.mailbatch.mail.Senders;
 import dev.mailbatch.worker.Faults;
-import dev.mailbatch.worker.SendEmailsHandler;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -28,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -41,9 +30,6 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * page. Configuration is the functions' own environment variables.
  */
 public final class LocalRunner implements AutoCloseable {
-    /** The sender when DEFAULT_FROM is not set (the deployed stack has none unless given one). */
-    static final String LOCAL_FROM = "mailbatch@example.com";
-
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     /**
@@ -95,48 +81,89 @@ public final class LocalRunner implements AutoCloseable {
 
     private void build(Options options) throws IOException, InterruptedException {
         Function<String, String> env = options.env();
-        Path root = options.root();
-        Path logDir = root.resolve("infrastructure/target/local");
+        Path logDir = options.root().resolve("infrastructure/target/local");
         Files.createDirectories(logDir);
-
-        String endpoint = env.apply("AWS_ENDPOINT_URL");
-        Backend backend;
-        if (endpoint == null || endpoint.isBlank()) {
-            MotoServer moto = MotoServer.start(root, logDir.resolve("moto.log"));
-            open.add(moto);
-            backend = new Backend("moto", moto.endpoint());
-            emulator = "moto server " + moto.endpoint() + " (pid " + moto.pid() + ", log "
-                    + root.relativize(logDir.resolve("moto.log")) + ")";
-        } else {
-            backend = new Backend("external", URI.create(endpoint.trim()));
-            emulator = "the emulator at " + endpoint.trim() + " (AWS_ENDPOINT_URL)";
-        }
-        DynamoDbClient dynamo = backend.dynamo();
+        this.backend = startEmulator(options.root(), env.apply("AWS_ENDPOINT_URL"), logDir);
         SqsClient sqs = backend.sqs();
-
-        Template template = Template.read(root.resolve("template.yaml"), options.parameterOverrides());
+        Template template = Template.read(options.root().resolve("template.yaml"), options.parameterOverrides());
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
         template.bind("AWS::StackName", stack);
-        this.backend = backend;
         this.resources = StackResources.create(
                 template,
-                dynamo,
+                backend.dynamo(),
                 sqs,
                 stack,
                 options.chaos() == null ? Map.of() : options.chaos().queueOverrides());
+        LocalContext.LogSink logs = functionLog(logDir);
+        LocalServer server = startServer(options.root(), env);
 
-        String host = orDefault(env.apply("HOST"), "127.0.0.1");
-        int port = Integer.parseInt(orDefault(env.apply("PORT"), "3000"));
+        Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
+        Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions =
+                new LinkedHashMap<>();
+        EventSourceMapping mapping = null;
+        List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, env, server.providerUrl());
+        for (LocalFunctions.LocalFunction function : functions) {
+            if (!WorkerMapping.hasSqsEvent(template, function.id())) {
+                httpFunctions.put(function.id(), LocalFunctions.httpHandler(function, backend, faults));
+                continue;
+            }
+            if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
+                var ses = backend.ses();
+                LocalFunctions.senderAddresses(functions)
+                        .forEach(address -> ses.createEmailIdentity(r -> r.emailIdentity(address)));
+            }
+            mapping = WorkerMapping.create(
+                    template,
+                    function.id(),
+                    resources,
+                    sqs,
+                    () -> LocalFunctions.sqsHandler(function, backend, faults),
+                    logs,
+                    options.chaos() == null
+                            ? null
+                            : messages -> options.chaos().received(sqs, resources.queueUrl(), messages),
+                    console,
+                    line -> console.println(time() + " " + line));
+        }
+        if (mapping == null) {
+            throw new IllegalStateException("template.yaml has no function with an SQS event (the worker)");
+        }
+        open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
+        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
+        server.start(new ApiGateway(httpRoutes(template, httpFunctions), httpFunctions::get, logs), outbox);
+        mapping.start();
+    }
+
+    /** moto server, started here; or the emulator AWS_ENDPOINT_URL names. */
+    private Backend startEmulator(Path root, String endpoint, Path logDir) throws IOException, InterruptedException {
+        if (endpoint != null && !endpoint.isBlank()) {
+            emulator = "the emulator at " + endpoint.trim() + " (AWS_ENDPOINT_URL)";
+            return new Backend("external", URI.create(endpoint.trim()));
+        }
+        MotoServer moto = MotoServer.start(root, logDir.resolve("moto.log"));
+        open.add(moto);
+        emulator = "moto server " + moto.endpoint() + " (pid " + moto.pid() + ", log "
+                + root.relativize(logDir.resolve("moto.log")) + ")";
+        return new Backend("moto", moto.endpoint());
+    }
+
+    /** The functions' log: every line to functions.log, warnings and errors to the console too. */
+    private LocalContext.LogSink functionLog(Path logDir) throws IOException {
         PrintStream functionLog =
                 new PrintStream(Files.newOutputStream(logDir.resolve("functions.log")), true, "UTF-8");
         open.add(functionLog);
-        LocalContext.LogSink logs = (function, level, message) -> {
+        return (function, level, message) -> {
             String line = time() + " [" + function + "] " + level + " " + message;
             functionLog.println(line);
             if (level == LogLevel.WARN || level == LogLevel.ERROR || level == LogLevel.FATAL) {
                 console.println(line);
             }
         };
+    }
+
+    private LocalServer startServer(Path root, Function<String, String> env) throws IOException {
+        String host = orDefault(env.apply("HOST"), "127.0.0.1");
+        int port = Integer.parseInt(orDefault(env.apply("PORT"), "3000"));
         LocalServer server;
         try {
             server = new LocalServer(
@@ -147,46 +174,11 @@ public final class LocalRunner implements AutoCloseable {
         open.add(server);
         this.baseUrl = URI.create("http://" + (host.equals("127.0.0.1") || host.equals("0.0.0.0") ? "localhost" : host)
                 + ":" + server.port());
+        return server;
+    }
 
-        Map<String, Config> configs = new LinkedHashMap<>();
-        Map<String, String> handlers = new LinkedHashMap<>();
-        template.resources().forEach((id, resource) -> {
-            if ("AWS::Serverless::Function".equals(Template.map(resource).get("Type"))) {
-                configs.put(id, Config.from(functionEnvironment(template, id, env, server.providerUrl())::get));
-                handlers.put(id, String.valueOf(template.property(id, "Handler")));
-            }
-        });
-        Clock clock = Clock.systemUTC();
-        Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions =
-                new LinkedHashMap<>();
-        SqsEventSourceSpec worker = null;
-        for (var entry : handlers.entrySet()) {
-            String id = entry.getKey();
-            Config config = configs.get(id);
-            switch (entry.getValue()) {
-                case "dev.mailbatch.api.SubmitBatchHandler::handleRequest" ->
-                    httpFunctions.put(id, new SubmitBatchHandler(config, dynamo, sqs, clock));
-                case "dev.mailbatch.api.JobStatusHandler::handleRequest" ->
-                    httpFunctions.put(id, new JobStatusHandler(config, dynamo, clock));
-                case "dev.mailbatch.api.CancelJobHandler::handleRequest" ->
-                    httpFunctions.put(id, new CancelJobHandler(config, dynamo, clock));
-                case "dev.mailbatch.worker.SendEmailsHandler::handleRequest" -> {
-                    if (config.sender() == Config.SenderKind.SES) {
-                        verifySenders(backend, config);
-                    }
-                    Faults faults = options.chaos() == null
-                            ? Faults.NONE
-                            : options.chaos().faults();
-                    worker = new SqsEventSourceSpec(
-                            id,
-                            () -> new SendEmailsHandler(
-                                    config, dynamo, sqs, Senders.create(config, backend::ses), faults));
-                }
-                default ->
-                    throw new IllegalStateException("template.yaml's " + id + " has handler " + entry.getValue()
-                            + ", which the local runner does not know; add it to LocalRunner");
-            }
-        }
+    /** The template's HTTP API routes, each checked to go to an HTTP function. */
+    private static ApiRoutes httpRoutes(Template template, Map<String, ?> httpFunctions) {
         ApiRoutes routes = ApiRoutes.from(template);
         for (ApiRoutes.Route route : routes.routes()) {
             if (!httpFunctions.containsKey(route.functionId())) {
@@ -194,99 +186,7 @@ public final class LocalRunner implements AutoCloseable {
                         "route " + route.key() + " goes to " + route.functionId() + ", which is not an HTTP function");
             }
         }
-        if (worker == null) {
-            throw new IllegalStateException("template.yaml has no SendEmails function");
-        }
-        EventSourceMapping mapping = mapping(template, worker, sqs, logs, options.chaos());
-        open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
-
-        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
-        server.start(new ApiGateway(routes, httpFunctions::get, logs), outbox);
-        mapping.start();
-    }
-
-    private record SqsEventSourceSpec(
-            String functionId, java.util.function.Supplier<RequestHandler<SQSEvent, SQSBatchResponse>> handlers) {}
-
-    /** The worker's event source mapping, as the template declares it. */
-    private EventSourceMapping mapping(
-            Template template, SqsEventSourceSpec worker, SqsClient sqs, LocalContext.LogSink logs, Chaos chaos) {
-        Object events = Template.map(Template.map(template.resources().get(worker.functionId()))
-                        .get("Properties"))
-                .get("Events");
-        for (Object event : Template.map(events).values()) {
-            Map<String, Object> e = Template.map(event);
-            if (!"SQS".equals(e.get("Type"))) {
-                continue;
-            }
-            Map<String, Object> p = Template.map(template.resolve(e.get("Properties")));
-            if (!resources.queueArn().equals(p.get("Queue"))) {
-                throw new IllegalStateException(
-                        worker.functionId() + " reads a queue other than WorkQueue: " + p.get("Queue"));
-            }
-            int batchSize = Integer.parseInt(String.valueOf(p.getOrDefault("BatchSize", 10)));
-            int window = Integer.parseInt(String.valueOf(p.getOrDefault("MaximumBatchingWindowInSeconds", 0)));
-            int concurrency = Integer.parseInt(
-                    String.valueOf(Template.map(p.get("ScalingConfig")).getOrDefault("MaximumConcurrency", 2)));
-            Object types = p.getOrDefault("FunctionResponseTypes", List.of());
-            boolean partial = types instanceof List<?> l && l.contains("ReportBatchItemFailures");
-            Object own = template.property(worker.functionId(), "Timeout");
-            int timeoutSeconds = Integer.parseInt(String.valueOf(
-                    own != null ? own : template.globals("Function").getOrDefault("Timeout", 3)));
-            List<SqsEventSource> environments = new ArrayList<>();
-            for (int i = 0; i < concurrency; i++) {
-                RequestHandler<SQSEvent, SQSBatchResponse> handler =
-                        worker.handlers().get();
-                SqsEventSource source = new SqsEventSource(
-                        sqs,
-                        resources.queueUrl(),
-                        resources.queueArn(),
-                        batchSize,
-                        Duration.ofSeconds(timeoutSeconds),
-                        partial,
-                        handler,
-                        () -> new LocalContext("SendEmails", timeoutSeconds, logs));
-                if (chaos != null) {
-                    source.onReceive(messages -> chaos.received(sqs, resources.queueUrl(), messages));
-                }
-                environments.add(source);
-            }
-            console.println("mailbatch local: worker mapping BatchSize " + batchSize + ", window " + window
-                    + " s, MaximumConcurrency " + concurrency + ", Timeout " + timeoutSeconds + " s"
-                    + (partial ? ", ReportBatchItemFailures" : ""));
-            return new EventSourceMapping(
-                    environments, Duration.ofSeconds(window), line -> console.println(time() + " " + line));
-        }
-        throw new IllegalStateException(worker.functionId() + " has no SQS event in template.yaml");
-    }
-
-    /** A function's environment: the template's, then the process environment's values of the same names. */
-    static Map<String, String> functionEnvironment(
-            Template template, String functionId, Function<String, String> env, String outboxUrl) {
-        Map<String, String> result = new LinkedHashMap<>(template.environment(functionId));
-        for (String name : Config.VARIABLES) {
-            String value = env.apply(name);
-            if (value != null && !name.equals("TABLE_NAME") && !name.equals("QUEUE_URL")) {
-                result.put(name, value);
-            }
-        }
-        if (!"ses".equalsIgnoreCase(result.getOrDefault("SENDER", "http"))
-                && result.getOrDefault("PROVIDER_URL", "").isBlank()) {
-            result.put("PROVIDER_URL", outboxUrl);
-        }
-        if (result.getOrDefault("DEFAULT_FROM", "").isBlank()) {
-            result.put("DEFAULT_FROM", LOCAL_FROM);
-        }
-        return result;
-    }
-
-    private static void verifySenders(Backend backend, Config config) {
-        var ses = backend.ses();
-        List<String> senders = new ArrayList<>(config.allowedFrom());
-        if (!config.defaultFrom().isEmpty()) {
-            senders.add(config.defaultFrom());
-        }
-        senders.forEach(address -> ses.createEmailIdentity(r -> r.emailIdentity(address)));
+        return routes;
     }
 
     public URI baseUrl() {

@@ -3,7 +3,7 @@ package dev.mailbatch.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +42,10 @@ public final class Outbox {
             }
         }
 
-        /** From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE (defaults 0, 0, 503, 0). */
+        /**
+         * From OUTBOX_LATENCY_MS, OUTBOX_FAILURE_RATE, OUTBOX_FAILURE_STATUS, OUTBOX_LOSS_RATE
+         * (defaults 0, 0, 503, 0).
+         */
         public static Sink fromEnvironment(Function<String, String> env) {
             try {
                 return new Sink(

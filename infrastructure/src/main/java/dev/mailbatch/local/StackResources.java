@@ -1,6 +1,6 @@
 package dev.mailbatch.local;
 
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -127,43 +127,10 @@ public final class Template {
         if (!(value instanceof Map<?, ?> m)) {
             return value;
         }
-        if (m.size() == 1) {
-            String key = String.valueOf(m.keySet().iterator().next());
-            Object arg = m.values().iterator().next();
-            switch (key) {
-                case "Ref" -> {
-                    return ref(String.valueOf(arg));
-                }
-                case "Fn::GetAtt" -> {
-                    List<?> parts = arg instanceof List<?> l
-                            ? l
-                            : List.of(String.valueOf(arg).split("\\.", 2));
-                    return ref(parts.get(0) + "." + parts.get(1));
-                }
-                case "Fn::Sub" -> {
-                    return sub(String.valueOf(arg));
-                }
-                case "Fn::Equals" -> {
-                    List<?> l = (List<?>) arg;
-                    return String.valueOf(resolve(l.get(0))).equals(String.valueOf(resolve(l.get(1))));
-                }
-                case "Fn::If" -> {
-                    List<?> l = (List<?>) arg;
-                    Object condition = resolve(map(root.get("Conditions")).get(String.valueOf(l.get(0))));
-                    return resolve(Boolean.TRUE.equals(condition) ? l.get(1) : l.get(2));
-                }
-                case "Fn::Join" -> {
-                    List<?> l = (List<?>) arg;
-                    List<String> parts = ((List<?>) resolve(l.get(1)))
-                            .stream().map(String::valueOf).toList();
-                    return String.join(String.valueOf(l.get(0)), parts);
-                }
-                default -> {
-                    if (key.startsWith("Fn::")) {
-                        throw new IllegalArgumentException("the local stack does not evaluate " + key);
-                    }
-                }
-            }
+        if (m.size() == 1 && isIntrinsic(String.valueOf(m.keySet().iterator().next()))) {
+            return intrinsic(
+                    String.valueOf(m.keySet().iterator().next()),
+                    m.values().iterator().next());
         }
         Map<String, Object> out = new LinkedHashMap<>();
         m.forEach((k, v) -> {
@@ -173,6 +140,44 @@ public final class Template {
             }
         });
         return out;
+    }
+
+    private static boolean isIntrinsic(String key) {
+        return key.equals("Ref") || key.startsWith("Fn::");
+    }
+
+    /** One intrinsic function ({"Ref": ...}, {"Fn::Sub": ...} ...) applied to its argument. */
+    private Object intrinsic(String key, Object arg) {
+        switch (key) {
+            case "Ref" -> {
+                return ref(String.valueOf(arg));
+            }
+            case "Fn::GetAtt" -> {
+                List<?> parts = arg instanceof List<?> l
+                        ? l
+                        : List.of(String.valueOf(arg).split("\\.", 2));
+                return ref(parts.get(0) + "." + parts.get(1));
+            }
+            case "Fn::Sub" -> {
+                return sub(String.valueOf(arg));
+            }
+            case "Fn::Equals" -> {
+                List<?> l = (List<?>) arg;
+                return String.valueOf(resolve(l.get(0))).equals(String.valueOf(resolve(l.get(1))));
+            }
+            case "Fn::If" -> {
+                List<?> l = (List<?>) arg;
+                Object condition = resolve(map(root.get("Conditions")).get(String.valueOf(l.get(0))));
+                return resolve(Boolean.TRUE.equals(condition) ? l.get(1) : l.get(2));
+            }
+            case "Fn::Join" -> {
+                List<?> l = (List<?>) arg;
+                List<String> parts = ((List<?>) resolve(l.get(1)))
+                        .stream().map(String::valueOf).toList();
+                return String.join(String.valueOf(l.get(0)), parts);
+            }
+            default -> throw new IllegalArgumentException("the local stack does not evaluate " + key);
+        }
     }
 
     private Object ref(String name) {

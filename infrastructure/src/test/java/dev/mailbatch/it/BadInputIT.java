@@ -3,7 +3,7 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.ChaosHarness;
+import dev.mailbatch.local.ChaosReport;
+import dev.mailbatch.local.ChaosScenario;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -24,9 +26,8 @@ class ChaosIT {
         Path root = Path.of(System.getProperty("mailbatch.root", ".."))
                 .toAbsolutePath()
                 .normalize();
-        ChaosHarness.Scenario scenario =
-                new ChaosHarness.Scenario(30, 20, 0.30, 0.05, 0.05, 8, 20261125L, 15, Duration.ofMinutes(5));
-        ChaosHarness.Report report = ChaosHarness.run(
+        ChaosScenario scenario = new ChaosScenario(30, 20, 0.30, 0.05, 0.05, 8, 20261125L, 15, Duration.ofMinutes(5));
+        ChaosReport report = ChaosHarness.run(
                 root,
                 scenario,
                 Map.of(

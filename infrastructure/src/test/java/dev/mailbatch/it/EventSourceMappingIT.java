@@ -58,7 +58,7 @@ class EventSourceMappingIT {
                 timeout,
                 true,
                 handler,
-                () -> new LocalContext("Test", (int) timeout.toSeconds(), System.out));
+                () -> new LocalContext("Test", (int) timeout.toSeconds(), LocalContext.LogSink.STDOUT));
     }
 
     @Test

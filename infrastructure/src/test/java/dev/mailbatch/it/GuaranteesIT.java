@@ -10,16 +10,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
-import dev.mailbatch.job.JobQueue;
-import dev.mailbatch.job.JobRepository;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
+import dev.mailbatch.store.JobStore;
+import dev.mailbatch.store.WorkQueue;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -359,7 +359,7 @@ class GuaranteesIT {
     void aJobWhoseSubmitDiedIsAbandonedAfterTheDeadlineAndItsQueuedChunksAreNeverSent(Backend backend) {
         TestStack stack = stack(backend);
         // A submit that wrote the job, enqueued its chunks, and died before marking it enqueued.
-        JobRepository jobs = new JobRepository(stack.dynamo, stack.resources.table());
+        JobStore jobs = new JobStore(stack.dynamo, stack.resources.table());
         String id = JobIds.next();
         Instant now = Instant.now();
         List<EmailAddress> to = IntStream.range(0, 60)
@@ -374,7 +374,7 @@ class GuaranteesIT {
                 0,
                 now,
                 now.plus(Duration.ofDays(1))));
-        new JobQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
+        new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 
         // Until the deadline the job is PENDING and the worker leaves its chunks alone.
         stack.events.pollOnce(Duration.ofSeconds(1));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
 import java.io.ByteArrayOutputStream;

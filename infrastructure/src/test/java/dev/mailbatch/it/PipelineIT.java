@@ -16,7 +16,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Secret;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.Redrive;
 import dev.mailbatch.local.SqsEventSource;
@@ -355,7 +356,7 @@ class PipelineIT {
         // A sender seam that "kills" the worker right after the 30th email reached the provider.
         AtomicInteger sends = new AtomicInteger();
         EmailSender real = HttpProviderSender.create(
-                URI.create("http://127.0.0.1:" + provider.port() + "/send"), "", Duration.ofSeconds(5));
+                URI.create("http://127.0.0.1:" + provider.port() + "/send"), new Secret(""), Duration.ofSeconds(5));
         EmailSender diesOnce = email -> {
             var result = real.send(email);
             if (sends.incrementAndGet() == 30) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -6,9 +6,9 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.JobStatusHandler;
-import dev.mailbatch.api.Json;
 import dev.mailbatch.api.SubmitBatchHandler;
-import dev.mailbatch.config.Config;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Wiring;
 import dev.mailbatch.local.ApiRoutes;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
@@ -19,9 +19,9 @@ import dev.mailbatch.local.Template;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.worker.Faults;
 import dev.mailbatch.worker.SendEmailsHandler;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,7 +38,7 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * event source mapping's emulation with the template's batch size.
  */
 final class TestStack {
-    static final PrintStream LOG = System.out;
+    static final LocalContext.LogSink LOG = LocalContext.LogSink.STDOUT;
     final Backend backend;
     final Template template;
     final StackResources resources;
@@ -88,11 +88,10 @@ final class TestStack {
                 sqs,
                 "it-" + UUID.randomUUID().toString().substring(0, 8),
                 Map.<QueueAttributeName, String>of());
-        this.submit = new SubmitBatchHandler(config("SubmitBatchFunction", env), dynamo, sqs, clock);
-        this.status = new JobStatusHandler(config("JobStatusFunction", env), dynamo, clock);
-        this.cancel = new CancelJobHandler(config("CancelJobFunction", env), dynamo, clock);
-        SendEmailsHandler worker =
-                new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
+        this.submit = new SubmitBatchHandler(wiring("SubmitBatchFunction", env));
+        this.status = new JobStatusHandler(wiring("JobStatusFunction", env));
+        this.cancel = new CancelJobHandler(wiring("CancelJobFunction", env));
+        SendEmailsHandler worker = worker(wiring("SendEmailsFunction", env), sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
         this.events = new SqsEventSource(
@@ -115,10 +114,18 @@ final class TestStack {
         return Template.map(template.property("SendEmailsFunction", "Events", "Work", "Properties"));
     }
 
-    Config config(String function, Map<String, String> overrides) {
+    /** What a function of this stack is built from: its template environment with the test's overrides. */
+    Wiring wiring(String function, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>(template.environment(function));
         env.putAll(overrides);
-        return Config.from(env::get);
+        // The API handlers run on the test's clock; the worker, as before, on the system's.
+        Clock functionClock = function.equals("SendEmailsFunction") ? Clock.systemUTC() : clock;
+        return new Wiring(env::get, () -> dynamo, () -> sqs, backend::ses, functionClock);
+    }
+
+    /** @param sender the test's sender, or null for the one the configuration names */
+    private static SendEmailsHandler worker(Wiring wiring, EmailSender sender, Faults faults) {
+        return sender == null ? new SendEmailsHandler(wiring, faults) : new SendEmailsHandler(wiring, sender, faults);
     }
 
     record Response(int status, Map<String, String> headers, JsonNode body) {}
@@ -162,8 +169,7 @@ final class TestStack {
 
     /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
     SqsEventSource worker(EmailSender sender, Faults faults) {
-        SendEmailsHandler worker =
-                new SendEmailsHandler(config("SendEmailsFunction", env), dynamo, sqs, sender, faults);
+        SendEmailsHandler worker = worker(wiring("SendEmailsFunction", env), sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
         return new SqsEventSource(
@@ -204,7 +210,7 @@ final class TestStack {
     Response postWithBrokenQueue(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
         Map<String, String> broken = new HashMap<>(env);
         broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
-        SubmitBatchHandler handler = new SubmitBatchHandler(config("SubmitBatchFunction", broken), dynamo, sqs, clock);
+        SubmitBatchHandler handler = new SubmitBatchHandler(wiring("SubmitBatchFunction", broken));
         return read(handler.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
     }
 

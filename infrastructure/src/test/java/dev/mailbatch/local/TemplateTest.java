@@ -2,10 +2,15 @@ package dev.mailbatch.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailbatch.worker.Faults;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** What template.yaml promises, read from the template itself. */
@@ -128,5 +133,33 @@ class TemplateTest {
     @Test
     void theOutputsNameTheApiQueueAndTable() {
         assertThat(template.section("Outputs")).containsKeys("ApiUrl", "QueueUrl", "DeadLetterQueueUrl", "TableName");
+    }
+
+    @Test
+    void eachFunctionGetsExactlyTheVariablesItsConfigurationReads() {
+        Backend unreachable = new Backend("none", URI.create("http://127.0.0.1:9"));
+        for (String fn :
+                List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
+            Map<String, String> given = new HashMap<>(template.environment(fn));
+            given.remove("JAVA_TOOL_OPTIONS"); // the JVM reads it, not the function
+            given.computeIfPresent("PROVIDER_URL", (k, v) -> "https://provider.example/send"); // empty by default
+            Set<String> read = new TreeSet<>();
+            Map<String, String> recording = new HashMap<>(given) {
+                @Override
+                public String get(Object name) {
+                    read.add(String.valueOf(name));
+                    return super.get(name);
+                }
+            };
+            String handler = String.valueOf(template.property(fn, "Handler")).split("::")[0];
+            // Built as the local runner builds it: the handler's own factory, as Lambda's constructor calls it.
+            LocalFunctions.instantiate(
+                    new LocalFunctions.LocalFunction(fn, handler, recording), unreachable, Faults.NONE);
+            assertThat(read).as(fn).isEqualTo(new TreeSet<>(given.keySet()));
+        }
+        assertThat(template.environment("SendEmailsFunction")).containsKey("PROVIDER_TOKEN");
+        for (String api : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction")) {
+            assertThat(template.environment(api)).as(api).doesNotContainKey("PROVIDER_TOKEN");
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.mailbatch.job;
+package dev.mailbatch.store;
 
 /** DynamoDB or SQS could not do what was asked (throttled, unavailable, ...): retryable. */
 public final class StoreException extends RuntimeException {

@@ -1,4 +1,4 @@
-package dev.mailbatch.api;
+package dev.mailbatch.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,12 +1,10 @@
-package dev.mailbatch.job;
+package dev.mailbatch.store;
 
-import dev.mailbatch.api.Json;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Parallel;
+import dev.mailbatch.job.ChunkMessage;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -19,7 +17,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * concurrently, each retrying the entries SQS reports as failed (a batch call can succeed
  * as a whole while single entries fail).
  */
-public final class JobQueue {
+public final class WorkQueue {
     static final int SQS_BATCH = 10;
     private static final int MAX_TRIES = 4;
 
@@ -27,7 +25,7 @@ public final class JobQueue {
     private final String queueUrl;
     private final Semaphore inFlight;
 
-    public JobQueue(SqsClient sqs, String queueUrl, int maxConcurrentCalls) {
+    public WorkQueue(SqsClient sqs, String queueUrl, int maxConcurrentCalls) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.inFlight = new Semaphore(maxConcurrentCalls);
@@ -39,36 +37,23 @@ public final class JobQueue {
         for (int from = 0; from < chunks.size(); from += SQS_BATCH) {
             calls.add(chunks.subList(from, Math.min(from + SQS_BATCH, chunks.size())));
         }
-        if (calls.size() == 1) {
-            sendBatch(calls.get(0));
-            return;
-        }
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (List<ChunkMessage> call : calls) {
-                futures.add(executor.submit(() -> {
-                    inFlight.acquireUninterruptibly();
-                    try {
-                        sendBatch(call);
-                    } finally {
-                        inFlight.release();
-                    }
-                }));
-            }
-            for (Future<?> future : futures) {
-                future.get();
-            }
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof StoreException se
-                    ? se
-                    : new StoreException("could not enqueue", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("interrupted while enqueueing", e);
+        try {
+            Parallel.map(calls, call -> {
+                inFlight.acquireUninterruptibly();
+                try {
+                    return sendBatch(call);
+                } finally {
+                    inFlight.release();
+                }
+            });
+        } catch (StoreException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StoreException("could not enqueue", e);
         }
     }
 
-    private void sendBatch(List<ChunkMessage> chunks) {
+    private int sendBatch(List<ChunkMessage> chunks) {
         List<SendMessageBatchRequestEntry> entries = new ArrayList<>(chunks.size());
         for (ChunkMessage chunk : chunks) {
             entries.add(SendMessageBatchRequestEntry.builder()
@@ -85,7 +70,7 @@ public final class JobQueue {
                 throw new StoreException("could not enqueue chunks", e);
             }
             if (!response.hasFailed() || response.failed().isEmpty()) {
-                return;
+                return chunks.size();
             }
             List<String> failedIds =
                     response.failed().stream().map(BatchResultErrorEntry::id).toList();
@@ -93,16 +78,11 @@ public final class JobQueue {
             if (senderFault || tries >= MAX_TRIES) {
                 throw new StoreException(
                         "SQS refused " + failedIds.size() + " chunk(s): "
-                                + response.failed().get(0).code(),
+                                + response.failed().getFirst().code(),
                         null);
             }
             entries = entries.stream().filter(e -> failedIds.contains(e.id())).toList();
-            try {
-                Thread.sleep(25L << tries);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StoreException("interrupted while enqueueing", e);
-            }
+            Backoff.beforeRetry(tries);
         }
     }
 }

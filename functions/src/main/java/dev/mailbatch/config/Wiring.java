@@ -1,0 +1,29 @@
+package dev.mailbatch.config;
+
+import java.time.Clock;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.sesv2.SesV2Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * What every function is built from: its environment variables, the SDK clients and the clock.
+ * Each handler has one constructor taking a Wiring, its factory: Lambda's no-arg constructor
+ * calls it with {@link #lambda()}, and the local runner and the integration tests call it with
+ * clients for the emulator. A client is made only when a function asks for it.
+ *
+ * @param env the function's environment variables, as {@code System::getenv} gives them
+ */
+public record Wiring(
+        Function<String, String> env,
+        Supplier<DynamoDbClient> dynamo,
+        Supplier<SqsClient> sqs,
+        Supplier<SesV2Client> ses,
+        Clock clock) {
+
+    /** In AWS Lambda: the process environment and the SDK clients {@link Clients} builds. */
+    public static Wiring lambda() {
+        return new Wiring(System::getenv, Clients::dynamoDb, Clients::sqs, Clients::ses, Clock.systemUTC());
+    }
+}

@@ -1,0 +1,65 @@
+package dev.mailbatch.config;
+
+import static dev.mailbatch.config.Settings.require;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * The SendEmails function's configuration: how it sends, how hard, and how it retries. The names
+ * are the environment variables template.yaml sets for it (and only it); the provider token is a
+ * {@link Secret}, so this record prints without it.
+ */
+public record WorkerConfig(
+        String tableName,
+        String queueUrl,
+        SenderKind sender,
+        URI providerUrl,
+        Secret providerToken,
+        Duration providerTimeout,
+        int sendConcurrency,
+        Duration retryBase,
+        Duration retryMax,
+        int maxDeliveries) {
+
+    /** Which EmailSender the worker uses. */
+    public enum SenderKind {
+        HTTP,
+        SES
+    }
+
+    public WorkerConfig {
+        require(sendConcurrency >= 1 && sendConcurrency <= 256, "SEND_CONCURRENCY must be 1..256");
+        require(sender != SenderKind.HTTP || providerUrl != null, "PROVIDER_URL is required when SENDER=http");
+        require(
+                !retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
+                "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
+        require(
+                maxDeliveries >= 3 && maxDeliveries <= 1000,
+                "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
+    }
+
+    /** Reads the configuration through a lookup such as {@code System::getenv}. */
+    public static WorkerConfig from(Function<String, String> env) {
+        Settings s = new Settings(env);
+        String provider = s.get("PROVIDER_URL", "");
+        SenderKind sender = switch (s.get("SENDER", "http").toLowerCase(Locale.ROOT)) {
+            case "http" -> SenderKind.HTTP;
+            case "ses" -> SenderKind.SES;
+            default -> throw new IllegalStateException("configuration: SENDER must be http or ses");
+        };
+        return new WorkerConfig(
+                s.required("TABLE_NAME"),
+                s.required("QUEUE_URL"),
+                sender,
+                provider.isEmpty() ? null : URI.create(provider),
+                new Secret(s.get("PROVIDER_TOKEN", "")),
+                Duration.ofMillis(s.integer("PROVIDER_TIMEOUT_MS", 10_000)),
+                s.integer("SEND_CONCURRENCY", 16),
+                Duration.ofSeconds(s.integer("RETRY_BASE_SECONDS", 10)),
+                Duration.ofSeconds(s.integer("RETRY_MAX_SECONDS", 900)),
+                s.integer("MAX_DELIVERIES", 8));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.mailbatch.store;
+
+import java.time.Instant;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * The one table's layout and the attribute conversions every item kind shares.
+ *
+ * <pre>
+ * pk            sk          item kind (its class)
+ * JOB#{id}      JOB         a job: content, total, counters, lifecycle, expiresAt      (JobStore)
+ * JOB#{id}      R#{email}   one recipient's outcome, written when a worker first
+ *                           attempts it                                                 (RecipientStore)
+ * IDEM#{key}    IDEM        a claimed Idempotency-Key: the job its first request made,
+ *                           and that request's fingerprint                              (KeyClaimStore)
+ * GSI byStatus: statusKey = {id}#{STATUS}, sk   lists a job's recipients in one status
+ * </pre>
+ */
+final class Items {
+    static final String PK = "pk";
+    static final String SK = "sk";
+    static final String STATUS_KEY = "statusKey";
+    static final String STATUS_INDEX = "byStatus";
+    static final String RECIPIENT_PREFIX = "R#";
+
+    private Items() {}
+
+    static Map<String, AttributeValue> jobKey(String jobId) {
+        return Map.of(PK, s(jobPk(jobId)), SK, s("JOB"));
+    }
+
+    static Map<String, AttributeValue> recipientKey(String jobId, String recipientKey) {
+        return Map.of(PK, s(jobPk(jobId)), SK, s(RECIPIENT_PREFIX + recipientKey));
+    }
+
+    static String jobPk(String jobId) {
+        return "JOB#" + jobId;
+    }
+
+    static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+
+    static AttributeValue n(long value) {
+        return AttributeValue.fromN(Long.toString(value));
+    }
+
+    static AttributeValue time(Instant value) {
+        return AttributeValue.fromS(value.toString());
+    }
+
+    static String str(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item.get(name);
+        return v == null ? null : v.s();
+    }
+
+    static long num(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item.get(name);
+        return v == null || v.n() == null ? 0 : Long.parseLong(v.n());
+    }
+
+    static Instant instant(Map<String, AttributeValue> item, String name) {
+        String v = str(item, name);
+        return v == null ? null : Instant.parse(v);
+    }
+
+    static boolean exists(Map<String, AttributeValue> item) {
+        return item != null && !item.isEmpty();
+    }
+
+    static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+}

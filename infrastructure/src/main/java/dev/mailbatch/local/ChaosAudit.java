@@ -1,0 +1,151 @@
+package dev.mailbatch.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * The chaos run's audit: what reached the provider (the outbox, by delivery key) against what
+ * the API reports (each job's counters and recipient records).
+ */
+final class ChaosAudit {
+    private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED");
+
+    private ChaosAudit() {}
+
+    /** One job's findings. */
+    private record JobFindings(long lost, long duplicates, boolean finished, boolean mismatch, long failed) {}
+
+    static ChaosReport audit(
+            HttpClient http,
+            LocalRunner runner,
+            Map<String, List<String>> jobs,
+            Map<String, JsonNode> status,
+            ChaosInjector injector,
+            Duration elapsed) {
+        Outbox outbox = runner.outbox();
+        Map<String, Map<String, Integer>> delivered = deliveredByJob(outbox);
+        long lost = 0;
+        long duplicates = 0;
+        long nonTerminal = 0;
+        long mismatches = 0;
+        long failedRecipients = 0;
+        Map<String, Integer> states = new TreeMap<>();
+        for (Map.Entry<String, List<String>> job : jobs.entrySet()) {
+            JsonNode s = status.get(job.getKey());
+            states.merge(s.path("state").asText(), 1, Integer::sum);
+            JobFindings f = auditJob(
+                    job.getValue(),
+                    s,
+                    recipients(http, runner.baseUrl(), job.getKey()),
+                    delivered.getOrDefault(job.getKey(), Map.of()));
+            lost += f.lost();
+            duplicates += f.duplicates();
+            nonTerminal += f.finished() ? 0 : 1;
+            mismatches += f.mismatch() ? 1 : 0;
+            failedRecipients += f.failed();
+        }
+        return new ChaosReport(
+                jobs.size(),
+                jobs.values().stream().mapToLong(List::size).sum(),
+                outbox.calls(),
+                outbox.emails().size(),
+                outbox.repeatedKeys(),
+                lost,
+                duplicates,
+                nonTerminal,
+                mismatches,
+                failedRecipients,
+                injector.kills(),
+                injector.duplicates(),
+                outbox.injectedFailures(),
+                outbox.lostResponses(),
+                dlqDepth(runner),
+                states,
+                elapsed);
+    }
+
+    /** What the provider delivered: by job (from the delivery key), by recipient, how many times. */
+    private static Map<String, Map<String, Integer>> deliveredByJob(Outbox outbox) {
+        Map<String, Map<String, Integer>> delivered = new HashMap<>();
+        for (Outbox.Email email : outbox.emails()) {
+            String key = email.idempotencyKey() == null ? "" : email.idempotencyKey();
+            String jobId = key.length() > 39 ? key.substring(3, 39) : "?";
+            delivered
+                    .computeIfAbsent(jobId, k -> new HashMap<>())
+                    .merge(email.message().path("to").asText(), 1, Integer::sum);
+        }
+        return delivered;
+    }
+
+    private static JobFindings auditJob(
+            List<String> addresses, JsonNode s, Map<String, JsonNode> records, Map<String, Integer> got) {
+        boolean finished =
+                TERMINAL.contains(s.path("state").asText()) && s.path("pending").asLong() == 0;
+        Map<String, Integer> byStatus = new HashMap<>();
+        long lost = 0;
+        long duplicates = 0;
+        long failed = 0;
+        boolean mismatch = false;
+        for (String address : addresses) {
+            JsonNode record = records.get(address);
+            String recorded = record == null ? "NONE" : record.path("status").asText();
+            byStatus.merge(recorded, 1, Integer::sum);
+            int times = got.getOrDefault(address, 0);
+            duplicates += Math.max(0, times - 1);
+            if (times == 0 && !recorded.equals("FAILED") && !recorded.equals("CANCELLED")) {
+                lost++;
+            }
+            failed += recorded.equals("FAILED") ? 1 : 0;
+            // delivered but not recorded SENT, or recorded SENT but not delivered
+            mismatch |= (times > 0) != recorded.equals("SENT");
+        }
+        long sent = s.path("sent").asLong();
+        long failedCount = s.path("failed").asLong();
+        long cancelled = s.path("cancelled").asLong();
+        mismatch |= sent + failedCount + cancelled + s.path("pending").asLong()
+                        != s.path("total").asLong()
+                || s.path("total").asLong() != addresses.size()
+                || sent != byStatus.getOrDefault("SENT", 0)
+                || failedCount != byStatus.getOrDefault("FAILED", 0)
+                || cancelled != byStatus.getOrDefault("CANCELLED", 0)
+                || sent != got.size();
+        return new JobFindings(lost, duplicates, finished, mismatch, failed);
+    }
+
+    /** Every recipient record of a job, page by page. */
+    private static Map<String, JsonNode> recipients(HttpClient http, URI base, String jobId) {
+        Map<String, JsonNode> records = new HashMap<>();
+        String cursor = null;
+        do {
+            String path = "/emails/" + jobId + "/recipients?limit=1000"
+                    + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+            JsonNode page = LocalHttp.getJson(http, base, path);
+            for (JsonNode item : page.path("items")) {
+                records.put(item.path("email").asText(), item);
+            }
+            cursor = page.path("nextCursor").isTextual()
+                    ? page.path("nextCursor").asText()
+                    : null;
+        } while (cursor != null);
+        return records;
+    }
+
+    private static int dlqDepth(LocalRunner runner) {
+        return Integer.parseInt(runner.backend()
+                .sqs()
+                .getQueueAttributes(r -> r.queueUrl(runner.resources().dlqUrl())
+                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                .attributes()
+                .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.mailbatch.local;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What the audit found.
+ *
+ * @param lost recipients neither delivered nor reported FAILED or CANCELLED, or reported SENT
+ *     without having been delivered
+ * @param duplicateDeliveries emails delivered to a recipient of a job beyond the first
+ *     (the provider delivers one email per Idempotency-Key, so this counts recipients that
+ *     reached it under more than one key)
+ * @param nonTerminal jobs not finished (state not terminal, or recipients still pending)
+ * @param counterMismatches jobs whose counters disagree with their recipient records, with
+ *     their total, or with what the provider delivered
+ */
+public record ChaosReport(
+        int jobs,
+        long emails,
+        long providerCalls,
+        long delivered,
+        long repeatedKeys,
+        long lost,
+        long duplicateDeliveries,
+        long nonTerminal,
+        long counterMismatches,
+        long failedRecipients,
+        Map<String, Integer> kills,
+        long duplicatesInjected,
+        long transientFailures,
+        long lostResponses,
+        int deadLettered,
+        Map<String, Integer> states,
+        Duration elapsed) {
+
+    public boolean clean() {
+        return lost == 0 && duplicateDeliveries == 0 && nonTerminal == 0 && counterMismatches == 0;
+    }
+
+    public String table(ChaosScenario s) {
+        StringBuilder t = new StringBuilder();
+        t.append(String.format(
+                "mailbatch chaos: %d jobs x %d recipients, seed %d%n", s.jobs(), s.recipients(), s.seed()));
+        row(t, "jobs", jobs, "");
+        row(t, "emails", emails, "recipients submitted");
+        row(t, "provider calls", providerCalls, "every POST to the outbox");
+        row(t, "emails delivered", delivered, "distinct emails the provider accepted");
+        row(t, "repeat calls, same key", repeatedKeys, "retries of accepted emails; the provider deduplicated them");
+        t.append("  ---------------------------------------------------------------------\n");
+        row(t, "lost", lost, "required 0");
+        row(t, "duplicate deliveries", duplicateDeliveries, "required 0 (counted per job and recipient)");
+        row(t, "non-terminal jobs", nonTerminal, "required 0");
+        row(t, "counter mismatches", counterMismatches, "required 0 (counters vs records vs provider)");
+        t.append("  ---------------------------------------------------------------------\n");
+        row(
+                t,
+                "worker kills",
+                kills.values().stream().mapToInt(Integer::intValue).sum(),
+                kills.toString());
+        row(t, "messages delivered twice", duplicatesInjected, "copies put back on the queue");
+        row(t, "transient failures", transientFailures, "503s from the outbox");
+        row(t, "lost responses", lostResponses, "accepted, then the connection closed");
+        row(t, "failed recipients", failedRecipients, "gave up after " + s.maxDeliveries() + " deliveries");
+        row(t, "dead-lettered messages", deadLettered, "");
+        t.append(String.format("  %-26s %s%n", "job states", states));
+        t.append(String.format("  %-26s %.1f s%n", "time", elapsed.toMillis() / 1000.0));
+        t.append(
+                clean()
+                        ? "chaos: PASS - nothing lost, nothing sent twice, every job finished, every counter exact\n"
+                        : "chaos: FAIL\n");
+        return t.toString();
+    }
+
+    private static void row(StringBuilder t, String name, long value, String note) {
+        t.append(String.format("  %-26s %8d   %s%n", name, value, note));
+    }
+}
