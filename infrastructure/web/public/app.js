@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const RECENT_KEY = "mailbatch.recentJobs";
 const API_KEY = "mailbatch.apiBaseUrl";
+const TOKEN_KEY = "mailbatch.token"; // session storage: gone with the tab
 const FAILURES_PAGE = 10;
 
 function apiBase() {
@@ -13,8 +14,76 @@ function apiBase() {
   return base.replace(/\/+$/, "");
 }
 
+// ---- signing in: a bearer token for the API (the local run mints one; a deployed stack's comes
+// from its identity provider) ----
+
+function token() {
+  const value = sessionStorage.getItem(TOKEN_KEY);
+  const claims = value && claimsOf(value);
+  if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    return null;
+  }
+  return { value, subject: String(claims.sub) };
+}
+
+function claimsOf(jwt) {
+  try {
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload));
+  } catch {
+    return null;
+  }
+}
+
+function signedIn(value) {
+  if (!claimsOf(value) || !claimsOf(value).sub) {
+    $("signin-error").textContent = "That is not a token this page can use (a JWT with a subject).";
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, value);
+  showAccount();
+  renderRecent();
+  $("account").open = false;
+}
+
+function showAccount() {
+  const who = token();
+  $("account-summary").textContent = who ? "Signed in as " + who.subject : "Sign in";
+  $("signout").hidden = !who;
+  $("signin-local").hidden = !!who || apiBase() !== "";
+  $("signin-token").hidden = !!who;
+  $("signin-error").textContent = "";
+}
+
+async function signInLocally(event) {
+  event.preventDefault();
+  const name = $("signin-name").value.trim();
+  if (!name) {
+    $("signin-error").textContent = "Enter a name.";
+    return;
+  }
+  const r = await fetch("/_local/token", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sub: name }) }).catch(() => null);
+  const body = r && await r.json().catch(() => null);
+  if (!r || r.status !== 200 || !body) {
+    $("signin-error").textContent = (body && body.error) || "The local run gave no token.";
+    return;
+  }
+  signedIn(body.access_token);
+}
+
 async function api(path, options) {
-  const response = await fetch(apiBase() + path, options);
+  const who = token();
+  const headers = { ...((options && options.headers) || {}) };
+  if (who) headers.authorization = "Bearer " + who.value;
+  const response = await fetch(apiBase() + path, { ...options, headers });
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showAccount();
+    $("account").open = true;
+    $("signin-error").textContent = "Sign in to use the API (the token is missing, expired or not accepted).";
+  }
   let body = null;
   const text = await response.text();
   if (text) {
@@ -238,13 +307,19 @@ function pageFailures(step) {
 
 // ---- recent jobs (this browser's local storage) ----
 
+/** Recent jobs are each user's own: kept under the signed-in subject. */
+function recentKey() {
+  const who = token();
+  return RECENT_KEY + "." + (who ? who.subject : "(signed out)");
+}
+
 function recentJobs() {
-  try { return JSON.parse(localStorage.getItem(RECENT_KEY)) || []; } catch { return []; }
+  try { return JSON.parse(localStorage.getItem(recentKey())) || []; } catch { return []; }
 }
 
 function remember(job) {
   const jobs = [job, ...recentJobs().filter((j) => j.jobId !== job.jobId)].slice(0, 20);
-  localStorage.setItem(RECENT_KEY, JSON.stringify(jobs));
+  localStorage.setItem(recentKey(), JSON.stringify(jobs));
   renderRecent();
 }
 
@@ -253,7 +328,7 @@ function updateRecent(jobId, state) {
   const job = jobs.find((j) => j.jobId === jobId);
   if (job && job.state !== state) {
     job.state = state;
-    localStorage.setItem(RECENT_KEY, JSON.stringify(jobs));
+    localStorage.setItem(recentKey(), JSON.stringify(jobs));
     renderRecent();
   }
 }
@@ -332,6 +407,17 @@ async function clearOutbox() {
 
 function start() {
   $("api-base").value = apiBase();
+  showAccount();
+  $("signin-local").addEventListener("submit", signInLocally);
+  $("signin-token").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signedIn($("signin-token-value").value.trim().replace(/^Bearer\s+/i, ""));
+  });
+  $("signout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showAccount();
+    renderRecent();
+  });
   $("save-settings").addEventListener("click", () => {
     localStorage.setItem(API_KEY, $("api-base").value.trim());
     location.reload();

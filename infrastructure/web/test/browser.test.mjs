@@ -52,7 +52,10 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   const port = await freePort();
   base = "http://localhost:" + port;
-  runner = spawn("bash", [path.join(root, "infrastructure/bin/run"), "--no-build"], {
+  // The page of test 5 is served from the other loopback name: the API allows that origin, as a
+  // deployment allows its page's with CorsAllowOrigin.
+  runner = spawn("bash", [path.join(root, "infrastructure/bin/run"), "--no-build",
+    "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000"], {
     cwd: root,
     env: { ...process.env, PORT: String(port), RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "2" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -74,6 +77,14 @@ after(async () => {
   if (browser) await browser.close();
   if (runner && runner.exitCode === null) runner.kill("SIGKILL");
 });
+
+// Signs in as a person would on the local run: the account panel, a name, "Sign in locally".
+async function signIn(page, name = "alice") {
+  if (!(await page.$eval("#account", (d) => d.open))) await page.click("#account summary");
+  await page.fill("#signin-name", name);
+  await page.click("#signin-local button[type=submit]");
+  await page.waitForFunction((who) => document.getElementById("account-summary").textContent === "Signed in as " + who, name);
+}
 
 async function fillBatch(page, emails, subject) {
   // as a paste does: the whole list at once (typing 10,000 lines key by key would take minutes)
@@ -103,6 +114,7 @@ test("a batch sent from the page: the bar reaches 100 %, the outbox shows the em
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   await page.waitForSelector("#outbox:not([hidden])");
   const emails = Array.from({ length: 25 }, (_, i) => "reader" + i + "@example.com");
   await fillBatch(page, [...emails, "READER0@example.com"], "Browser batch");
@@ -121,6 +133,7 @@ test("a batch sent from the page: the bar reaches 100 %, the outbox shows the em
 test("invalid input: the API's errors are shown next to the fields and no job is opened", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   await fillBatch(page, ["fine@example.com", "not-an-address"], "");
   await page.waitForSelector('.field-error[data-field="emails"]:not(:empty)');
   assert.match(await page.textContent('.field-error[data-field="emails"]'), /emails\[1\]/);
@@ -132,6 +145,7 @@ test("invalid input: the API's errors are shown next to the fields and no job is
 test("the outbox told to fail: the job ends FAILED and lists each recipient with the reason", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   await page.waitForSelector("#outbox:not([hidden])");
   await setSink(page, 0, 1, 422);
   const emails = Array.from({ length: 12 }, (_, i) => "bounce" + i + "@example.com");
@@ -155,6 +169,7 @@ test("the outbox told to fail: the job ends FAILED and lists each recipient with
 test("a CSV upload fills the recipients from its email column", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   const csv = "name,email,team\nAda,ada@example.com,eng\n\"Hopper, Grace\",grace@example.org,navy\n";
   await page.setInputFiles("#emails-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
   await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients");
@@ -172,6 +187,13 @@ test("a page served from another origin calls the API through CORS", async () =>
   await page.fill("#api-base", base);
   await page.click("#save-settings");
   await page.waitForLoadState("load");
+  // A page of another origin can not use the local sign-in: a token from elsewhere is pasted in.
+  assert.equal(await page.isVisible("#signin-local"), false);
+  const minted = await json("POST", base + "/_local/token", { sub: "alice" });
+  await page.click("#account summary");
+  await page.fill("#signin-token-value", minted.access_token);
+  await page.click("#signin-token button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("account-summary").textContent === "Signed in as alice");
   await fillBatch(page, ["cors@example.com"], "Cross-origin batch");
   await waitForState(page, ["SUCCEEDED"], 60000);
   assert.match(await page.textContent("#job-counts"), /sent 1 · failed 0 · pending 0 of 1/);
@@ -182,6 +204,7 @@ test("10,000 recipients with the outbox at 100 ms per email drain, and the page 
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   await page.waitForSelector("#outbox:not([hidden])");
   await setSink(page, 100, 0, 503);
   const emails = Array.from({ length: 10000 }, (_, i) => "member" + i + "@example.com");
@@ -204,6 +227,7 @@ test("a slow batch cancelled from the page: the rest is never sent and the count
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   await page.waitForSelector("#outbox:not([hidden])");
   await setSink(page, 200, 0, 503);
   const emails = Array.from({ length: 300 }, (_, i) => "slow" + i + "@example.com");
@@ -228,6 +252,7 @@ test("a slow batch cancelled from the page: the rest is never sent and the count
 test("an answer lost on the way back: pressing Send again opens the same job, not a second one", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   let firstJobId = null;
   let posts = 0;
   await page.route("**/emails", async (route) => {
@@ -255,11 +280,30 @@ test("an answer lost on the way back: pressing Send again opens the same job, no
 test("recent jobs survive a reload and reopen a job", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
+  await signIn(page);
   // local storage is per origin: the jobs sent from this origin above
   await page.waitForFunction(() => /Browser batch/.test(document.getElementById("recent-jobs").textContent));
   await page.click("text=Doomed batch — 12 recipients");
   await waitForState(page, ["FAILED"], 10000);
   assert.match(await page.textContent("#job-counts"), /failed 12/);
+  await page.close();
+});
+
+test("signed out, the API refuses the page, which asks to sign in; each user sees only their own recent jobs", async () => {
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await fillBatch(page, ["nobody@example.com"], "Unsigned batch");
+  await page.waitForFunction(() => /Sign in to use the API/.test(document.getElementById("signin-error").textContent));
+  assert.equal(await page.isVisible("#job"), false);
+  await signIn(page, "bob");
+  assert.doesNotMatch(await page.textContent("#recent-jobs"), /Browser batch/); // alice's, not bob's
+  await fillBatch(page, ["bob@example.com"], "Bob's batch");
+  await waitForState(page, ["SUCCEEDED"], 60000);
+  if (!(await page.$eval("#account", (d) => d.open))) await page.click("#account summary");
+  await page.click("#signout");
+  await signIn(page, "alice");
+  assert.doesNotMatch(await page.textContent("#recent-jobs"), /Bob's batch/);
+  await page.screenshot({ path: path.join(shots, "signed-in.png"), fullPage: true });
   await page.close();
 });
 

@@ -50,8 +50,8 @@ public final class BatchRequestParser {
                 errors.add(new FieldError("subject", "must not be blank"));
             } else if (subject.length() > MAX_SUBJECT_CHARS) {
                 errors.add(new FieldError("subject", "must be at most " + MAX_SUBJECT_CHARS + " characters"));
-            } else if (subject.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
-                errors.add(new FieldError("subject", "must not contain line breaks"));
+            } else if (subject.chars().anyMatch(BatchRequestParser::isControl)) {
+                errors.add(new FieldError("subject", "must not contain control characters or line breaks"));
             }
         }
         if (isEmpty(text)
@@ -226,6 +226,14 @@ public final class BatchRequestParser {
         List<FieldError> capped = new ArrayList<>(errors.subList(0, MAX_DETAILS));
         capped.add(new FieldError("emails", (errors.size() - MAX_DETAILS) + " more errors not listed"));
         return capped;
+    }
+
+    /**
+     * A character no header-bound field may hold: C0 controls (CR and LF among them), DEL, C1
+     * controls, and the Unicode line and paragraph separators.
+     */
+    static boolean isControl(int c) {
+        return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029;
     }
 
     static boolean isJson(String contentType) {

@@ -23,11 +23,15 @@ final class CancelJob {
     }
 
     /**
+     * @param owner the caller: another caller's job answers as an unknown one
      * @return the job, now cancelled
      * @throws ApiException 404 for an unknown job, 409 for a finished one
      */
-    Job cancel(String id) {
-        Job job = jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound);
+    Job cancel(String id, String owner) {
+        Job job = jobs.find(id, clock.instant())
+                .filter(found -> found.isOwnedBy(owner))
+                .flatMap(found -> jobs.settled(found, clock.instant()))
+                .orElseThrow(ApiException::notFound);
         for (int tries = 1; tries <= MAX_TRIES; tries++) {
             if (job.state().isTerminal()) {
                 throw new ApiException(

@@ -35,9 +35,10 @@ public final class CancelJobHandler implements RequestHandler<APIGatewayV2HTTPEv
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         try {
+            String owner = Caller.of(event);
             String id = HttpEvents.jobId(event);
             HttpEvents.query(event, Set.of());
-            Job job = cancel.cancel(id);
+            Job job = cancel.cancel(id, owner);
             context.getLogger()
                     .log(
                             "job cancelled jobId=" + id + " sent="

@@ -19,6 +19,7 @@ public final class HttpResponses {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("content-type", "application/json");
         headers.put("cache-control", "no-store");
+        headers.put("x-content-type-options", "nosniff");
         headers.putAll(extraHeaders);
         return APIGatewayV2HTTPResponse.builder()
                 .withStatusCode(status)

@@ -48,12 +48,15 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         try {
+            String owner = Caller.of(event);
             String id = HttpEvents.jobId(event);
             if (isRecipientsRoute(event)) {
-                return recipients(id, RecipientQuery.parse(HttpEvents.query(event, RecipientQuery.PARAMETERS)));
+                RecipientQuery query = RecipientQuery.parse(HttpEvents.query(event, RecipientQuery.PARAMETERS));
+                return recipients(owned(id, owner), query);
             }
             HttpEvents.query(event, Set.of());
-            return JobView.response(200, jobs.findSettled(id, clock.instant()).orElseThrow(ApiException::notFound));
+            Job job = owned(id, owner);
+            return JobView.response(200, jobs.settled(job, clock.instant()).orElseThrow(ApiException::notFound));
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
@@ -73,11 +76,17 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
         return event.getRawPath() != null && event.getRawPath().endsWith("/recipients");
     }
 
-    private APIGatewayV2HTTPResponse recipients(String id, RecipientQuery query) {
-        jobs.find(id, clock.instant()).orElseThrow(ApiException::notFound);
+    /** The caller's job: another caller's answers exactly as a job that does not exist. */
+    private Job owned(String id, String owner) {
+        return jobs.find(id, clock.instant())
+                .filter(job -> job.isOwnedBy(owner))
+                .orElseThrow(ApiException::notFound);
+    }
+
+    private APIGatewayV2HTTPResponse recipients(Job job, RecipientQuery query) {
         RecipientPage page;
         try {
-            page = recipients.list(id, query.status(), query.limit(), query.cursor());
+            page = recipients.list(job.id(), query.status(), query.limit(), query.cursor());
         } catch (InvalidCursorException e) {
             throw ApiException.invalid("cursor", "is not a cursor this API returned for this job and status");
         }

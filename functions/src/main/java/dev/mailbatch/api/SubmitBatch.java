@@ -6,11 +6,14 @@ import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
+import dev.mailbatch.job.Usage;
 import dev.mailbatch.store.Backoff;
 import dev.mailbatch.store.JobStore;
 import dev.mailbatch.store.KeyClaimStore;
 import dev.mailbatch.store.KeyClaimStore.KeyClaim;
 import dev.mailbatch.store.StoreException;
+import dev.mailbatch.store.SubmissionStore;
+import dev.mailbatch.store.UsageStore;
 import dev.mailbatch.store.WorkQueue;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * The submit use case: writes one PENDING job, puts its recipients on the queue in chunks, and
@@ -30,6 +34,10 @@ import java.util.function.Consumer;
  *
  * <p>With an Idempotency-Key, the key is claimed in the same transaction as the job: a repeat
  * with the same request gets the first job again; with another request, a 409.
+ *
+ * <p>Each owner's quotas (recipients per 24 hours, unfinished jobs at once) are checked against
+ * its usage, and the usage is updated in the job's transaction, on the condition that it is still
+ * what was checked: over a quota, a 429 and nothing written.
  */
 final class SubmitBatch {
     /** SendMessageBatch calls in flight at once while enqueueing a large batch. */
@@ -40,28 +48,35 @@ final class SubmitBatch {
     private static final Duration KEY_POLL = Duration.ofMillis(100);
 
     private static final Duration KEY_POLL_JITTER = Duration.ofMillis(50);
+    /** Rounds of read-check-write before giving up (each lost to a concurrent submit of the same owner). */
+    private static final int MAX_ROUNDS = 10;
+    /** When to try again after the unfinished-jobs quota: jobs finish at the workers' pace. */
+    private static final Duration OPEN_JOBS_RETRY = Duration.ofSeconds(30);
+
     private static final String ENQUEUE_FAILED = "the job could not be put on the queue; nothing was sent";
 
     private final SubmitConfig config;
     private final JobStore jobs;
     private final KeyClaimStore claims;
+    private final UsageStore usage;
+    private final SubmissionStore submissions;
     private final WorkQueue queue;
     private final Clock clock;
 
-    SubmitBatch(SubmitConfig config, JobStore jobs, KeyClaimStore claims, WorkQueue queue, Clock clock) {
+    private SubmitBatch(SubmitConfig config, DynamoDbClient dynamo, WorkQueue queue, Clock clock) {
         this.config = config;
-        this.jobs = jobs;
-        this.claims = claims;
+        this.jobs = new JobStore(dynamo, config.tableName());
+        this.claims = new KeyClaimStore(dynamo, config.tableName());
+        this.usage = new UsageStore(dynamo, config.tableName());
+        this.submissions = new SubmissionStore(dynamo, config.tableName());
         this.queue = queue;
         this.clock = clock;
     }
 
     static SubmitBatch create(SubmitConfig config, Wiring wiring) {
-        var dynamo = wiring.dynamo().get();
         return new SubmitBatch(
                 config,
-                new JobStore(dynamo, config.tableName()),
-                new KeyClaimStore(dynamo, config.tableName()),
+                wiring.dynamo().get(),
                 new WorkQueue(wiring.sqs().get(), config.queueUrl(), ENQUEUE_CONCURRENCY),
                 wiring.clock());
     }
@@ -74,38 +89,82 @@ final class SubmitBatch {
     record Submitted(Job job, boolean replayed) {}
 
     /**
-     * @param key the request's Idempotency-Key, or null
+     * @param owner the caller, who will own the job
+     * @param key the caller's Idempotency-Key, or null
      * @param warnings where to say what went wrong while cleaning up after a failure
      */
-    Submitted submit(BatchRequest request, String key, Consumer<String> warnings) {
+    Submitted submit(BatchRequest request, String owner, String key, Consumer<String> warnings) {
         String fingerprint = key == null ? null : request.fingerprint();
-        for (int round = 1; round <= 3; round++) {
+        for (int round = 1; round <= MAX_ROUNDS; round++) {
+            Instant now = clock.instant();
+            Optional<KeyClaim> claimed = key == null ? Optional.empty() : claims.find(owner, key, now);
+            if (claimed.isPresent()) { // a repeat gets its first answer, whatever the quotas say now
+                Optional<Submitted> replay = replay(claimed.get(), owner, key, fingerprint);
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+                continue; // the key was freed from a job that never got going: claim it afresh
+            }
+            Usage before = usage.read(owner);
+            before = before.withOpenJobs(usage.stillOpen(before.openJobs(), now));
+            checkQuotas(before, request.recipients().size(), now);
             String id = JobIds.next();
             List<ChunkMessage> chunks = Chunks.split(id, request.recipients(), config.chunkSize());
-            Job job = newJob(id, request, chunks.size());
-            if (key != null) {
-                Optional<KeyClaim> held = claims.createJobClaiming(
-                        job, key, fingerprint, job.lifecycle().createdAt());
-                if (held.isPresent()) {
-                    Optional<Submitted> replay = replay(held.get(), key, fingerprint);
+            Job job = newJob(id, owner, request, chunks.size(), now);
+            Usage after = before.plus(id, job.total(), now);
+            switch (submissions.create(job, key, fingerprint, before, after, now)) {
+                case SubmissionStore.Outcome.Created created -> {
+                    enqueue(job, chunks, key, warnings);
+                    return new Submitted(job, false);
+                }
+                case SubmissionStore.Outcome.KeyHeld held -> {
+                    Optional<Submitted> replay = replay(held.claim(), owner, key, fingerprint);
                     if (replay.isPresent()) {
                         return replay.get();
                     }
-                    continue; // the key was freed from a job that never got going: claim it afresh
+                    // the key was freed from a job that never got going: claim it afresh
                 }
-            } else {
-                jobs.create(job);
+                case SubmissionStore.Outcome.UsageChanged changed ->
+                    Backoff.beforeRetry(round); // another submit of the owner got there first: check again
             }
-            enqueue(job, chunks, key, warnings);
-            return new Submitted(job, false);
         }
-        throw new StoreException("the idempotency key changed hands three times", null);
+        throw new StoreException("the owner's usage or the idempotency key kept changing", null);
     }
 
-    private Job newJob(String id, BatchRequest request, int chunks) {
-        Instant now = clock.instant();
+    /** Over a quota: 429, with how long to wait. */
+    private void checkQuotas(Usage usage, int recipients, Instant now) {
+        if (usage.openJobs().size() >= config.quotaOpenJobs()) {
+            throw new ApiException(
+                            429,
+                            "QUOTA_EXCEEDED",
+                            "You have " + usage.openJobs().size() + " unfinished jobs, the most allowed at once.",
+                            List.of(new ApiException.FieldError(
+                                    "emails",
+                                    "must wait until one of your " + config.quotaOpenJobs()
+                                            + " unfinished jobs finishes (or is cancelled)")))
+                    .retryAfter(Long.toString(OPEN_JOBS_RETRY.toSeconds()));
+        }
+        long limit = config.quotaRecipientsPerDay();
+        Duration wait = usage.waitFor(recipients, limit, now);
+        if (!wait.isZero()) {
+            long used = usage.recipientsInWindow(now);
+            throw new ApiException(
+                            429,
+                            "QUOTA_EXCEEDED",
+                            "This batch would exceed your quota of " + limit + " recipients per 24 hours.",
+                            List.of(new ApiException.FieldError(
+                                    "emails",
+                                    "has " + recipients + " recipients; " + used + " of your " + limit
+                                            + " per 24 hours are used"
+                                            + (recipients > limit ? " (the batch alone is over the quota)" : ""))))
+                    .retryAfter(Long.toString(wait.toSeconds()));
+        }
+    }
+
+    private Job newJob(String id, String owner, BatchRequest request, int chunks, Instant now) {
         return Job.submitted(
                 id,
+                owner,
                 new Job.Content(request.from(), request.subject(), request.text(), request.html()),
                 request.recipients().size(),
                 chunks,
@@ -131,7 +190,7 @@ final class SubmitBatch {
      * A repeat of a request with the same key: the first job, a 409, or empty when the key was
      * freed because its job never got going (then the caller claims it afresh).
      */
-    private Optional<Submitted> replay(KeyClaim held, String key, String fingerprint) {
+    private Optional<Submitted> replay(KeyClaim held, String owner, String key, String fingerprint) {
         if (!held.fingerprint().equals(fingerprint)) {
             throw new ApiException(
                     409,
@@ -144,7 +203,7 @@ final class SubmitBatch {
         while (true) {
             Optional<Job> found = jobs.findSettled(held.jobId(), clock.instant());
             if (found.isEmpty() || found.get().isAbandoned()) {
-                claims.release(key, held.jobId());
+                claims.release(owner, key, held.jobId());
                 return Optional.empty();
             }
             if (found.get().isEnqueued()) {
@@ -168,7 +227,7 @@ final class SubmitBatch {
         try {
             jobs.abandon(job, clock.instant(), ENQUEUE_FAILED);
             if (key != null) {
-                claims.release(key, job.id());
+                claims.release(job.owner(), key, job.id());
             }
         } catch (StoreException e) {
             // The job is abandoned when it is next read after the submit deadline; a retry with the key does it too.

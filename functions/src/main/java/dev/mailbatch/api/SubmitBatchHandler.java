@@ -40,10 +40,11 @@ public final class SubmitBatchHandler implements RequestHandler<APIGatewayV2HTTP
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         try {
+            String owner = Caller.of(event);
             String key = IdempotencyKeyHeader.validate(HttpEvents.header(event, IdempotencyKeyHeader.NAME));
             BatchRequest request = parser.parse(HttpEvents.header(event, "content-type"), HttpEvents.body(event));
-            SubmitBatch.Submitted done =
-                    submit.submit(request, key, warning -> context.getLogger().log(warning, LogLevel.WARN));
+            SubmitBatch.Submitted done = submit.submit(
+                    request, owner, key, warning -> context.getLogger().log(warning, LogLevel.WARN));
             if (!done.replayed()) {
                 context.getLogger()
                         .log(

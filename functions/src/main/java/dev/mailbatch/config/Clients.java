@@ -5,6 +5,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sesv2.SesV2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * SDK clients for the Lambda runtime, built when a function is (once per execution environment). Region,
@@ -23,6 +24,10 @@ public final class Clients {
 
     public static SqsClient sqs() {
         return SqsClient.builder().httpClient(HTTP).build();
+    }
+
+    public static SsmClient ssm() {
+        return SsmClient.builder().httpClient(HTTP).build();
     }
 
     public static SesV2Client ses() {

@@ -10,8 +10,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The SubmitBatch function's configuration: what a batch may be, where it goes, and how long it
- * is kept. The names are the environment variables template.yaml sets for it (and only it).
+ * The SubmitBatch function's configuration: what a batch may be, where it goes, how long it is
+ * kept, and each owner's quotas. The names are the environment variables template.yaml sets for it (and only it).
  */
 public record SubmitConfig(
         String tableName,
@@ -22,7 +22,9 @@ public record SubmitConfig(
         int maxBodyBytes,
         String defaultFrom,
         Set<String> allowedFrom,
-        Duration retention) {
+        Duration retention,
+        long quotaRecipientsPerDay,
+        int quotaOpenJobs) {
 
     /** DynamoDB's TransactWriteItems takes 100 actions: a chunk's recipients plus the job. */
     public static final int MAX_CHUNK_SIZE = 99;
@@ -32,6 +34,8 @@ public record SubmitConfig(
         require(chunkSize >= 1 && chunkSize <= MAX_CHUNK_SIZE, "CHUNK_SIZE must be 1.." + MAX_CHUNK_SIZE);
         require(maxContentBytes >= 1 && maxContentBytes <= 256 * 1024, "MAX_CONTENT_BYTES must be 1..262144");
         require(maxBodyBytes >= 1, "MAX_BODY_BYTES must be at least 1");
+        require(quotaRecipientsPerDay >= 1, "QUOTA_RECIPIENTS_PER_DAY must be at least 1");
+        require(quotaOpenJobs >= 1, "QUOTA_OPEN_JOBS must be at least 1");
         allowedFrom = allowedFrom.stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     }
 
@@ -50,6 +54,8 @@ public record SubmitConfig(
                         .map(String::trim)
                         .filter(a -> !a.isEmpty())
                         .collect(Collectors.toSet()),
-                Duration.ofDays(s.integer("RETENTION_DAYS", 30)));
+                Duration.ofDays(s.integer("RETENTION_DAYS", 30)),
+                s.integer("QUOTA_RECIPIENTS_PER_DAY", 100_000),
+                s.integer("QUOTA_OPEN_JOBS", 20));
     }
 }

@@ -6,6 +6,7 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sesv2.SesV2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * What every function is built from: its environment variables, the SDK clients and the clock.
@@ -20,10 +21,12 @@ public record Wiring(
         Supplier<DynamoDbClient> dynamo,
         Supplier<SqsClient> sqs,
         Supplier<SesV2Client> ses,
+        Supplier<SsmClient> ssm,
         Clock clock) {
 
     /** In AWS Lambda: the process environment and the SDK clients {@link Clients} builds. */
     public static Wiring lambda() {
-        return new Wiring(System::getenv, Clients::dynamoDb, Clients::sqs, Clients::ses, Clock.systemUTC());
+        return new Wiring(
+                System::getenv, Clients::dynamoDb, Clients::sqs, Clients::ses, Clients::ssm, Clock.systemUTC());
     }
 }

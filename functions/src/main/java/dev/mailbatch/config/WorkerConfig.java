@@ -9,20 +9,25 @@ import java.util.function.Function;
 
 /**
  * The SendEmails function's configuration: how it sends, how hard, and how it retries. The names
- * are the environment variables template.yaml sets for it (and only it); the provider token is a
- * {@link Secret}, so this record prints without it.
+ * are the environment variables template.yaml sets for it (and only it). The provider token is not
+ * one of them: only the name of the SSM parameter that holds it ({@link SecretParameter}).
+ *
+ * @param providerUrl https, or http to a loopback address (a local provider)
+ * @param providerTokenParameter the SSM SecureString parameter holding the provider's bearer token, or ""
+ * @param maxSendRate emails per second across every worker instance of the stack
  */
 public record WorkerConfig(
         String tableName,
         String queueUrl,
         SenderKind sender,
         URI providerUrl,
-        Secret providerToken,
+        String providerTokenParameter,
         Duration providerTimeout,
         int sendConcurrency,
         Duration retryBase,
         Duration retryMax,
-        int maxDeliveries) {
+        int maxDeliveries,
+        int maxSendRate) {
 
     /** Which EmailSender the worker uses. */
     public enum SenderKind {
@@ -34,11 +39,22 @@ public record WorkerConfig(
         require(sendConcurrency >= 1 && sendConcurrency <= 256, "SEND_CONCURRENCY must be 1..256");
         require(sender != SenderKind.HTTP || providerUrl != null, "PROVIDER_URL is required when SENDER=http");
         require(
+                providerUrl == null || isHttpsOrLoopback(providerUrl),
+                "PROVIDER_URL must be https (http only to a loopback address)");
+        require(
                 !retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
                 "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
+        require(maxSendRate >= 1 && maxSendRate <= 100_000, "MAX_SEND_RATE must be 1..100000 (emails per second)");
         require(
                 maxDeliveries >= 3 && maxDeliveries <= 1000,
                 "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
+    }
+
+    private static boolean isHttpsOrLoopback(URI url) {
+        String host = url.getHost() == null ? "" : url.getHost();
+        return "https".equalsIgnoreCase(url.getScheme())
+                || ("http".equalsIgnoreCase(url.getScheme())
+                        && (host.equals("127.0.0.1") || host.equals("localhost") || host.equals("[::1]")));
     }
 
     /** Reads the configuration through a lookup such as {@code System::getenv}. */
@@ -55,11 +71,12 @@ public record WorkerConfig(
                 s.required("QUEUE_URL"),
                 sender,
                 provider.isEmpty() ? null : URI.create(provider),
-                new Secret(s.get("PROVIDER_TOKEN", "")),
+                s.get("PROVIDER_TOKEN_PARAMETER", ""),
                 Duration.ofMillis(s.integer("PROVIDER_TIMEOUT_MS", 10_000)),
                 s.integer("SEND_CONCURRENCY", 16),
                 Duration.ofSeconds(s.integer("RETRY_BASE_SECONDS", 10)),
                 Duration.ofSeconds(s.integer("RETRY_MAX_SECONDS", 900)),
-                s.integer("MAX_DELIVERIES", 8));
+                s.integer("MAX_DELIVERIES", 8),
+                s.integer("MAX_SEND_RATE", 50));
     }
 }

@@ -6,6 +6,7 @@ import java.time.Instant;
 /**
  * A batch job as the domain sees it (the storage layout is the store's business).
  *
+ * @param owner who submitted it (the caller's identity: a token's subject); only they can see or cancel it
  * @param chunks how many queue messages carry its recipients
  * @param counts its recipients done so far (a job whose submit never finished counts them all FAILED)
  * @param reason why the job was abandoned, or null
@@ -13,6 +14,7 @@ import java.time.Instant;
  */
 public record Job(
         String id,
+        String owner,
         Content content,
         long total,
         int chunks,
@@ -36,9 +38,30 @@ public record Job(
 
     /** A job as submitted, before any work. */
     public static Job submitted(
-            String id, Content content, long total, int chunks, int duplicatesRemoved, Instant now, Instant expiresAt) {
+            String id,
+            String owner,
+            Content content,
+            long total,
+            int chunks,
+            int duplicatesRemoved,
+            Instant now,
+            Instant expiresAt) {
         return new Job(
-                id, content, total, chunks, Counts.ZERO, Lifecycle.created(now), null, duplicatesRemoved, expiresAt);
+                id,
+                owner,
+                content,
+                total,
+                chunks,
+                Counts.ZERO,
+                Lifecycle.created(now),
+                null,
+                duplicatesRemoved,
+                expiresAt);
+    }
+
+    /** Whether {@code caller} may see and change this job: only the one who submitted it. */
+    public boolean isOwnedBy(String caller) {
+        return owner != null && owner.equals(caller);
     }
 
     public JobState state() {

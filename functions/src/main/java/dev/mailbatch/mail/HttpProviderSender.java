@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.config.Secret;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -17,6 +19,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Sends through an HTTP email provider: POST {"from","to","subject","text","html"} as JSON with
@@ -29,17 +32,21 @@ import java.util.Optional;
 public final class HttpProviderSender implements EmailSender {
     private final HttpClient http;
     private final URI url;
-    private final Secret token;
+    /** At most this much of a provider's answer is read; the rest is never buffered. */
+    static final int MAX_ANSWER_BYTES = 16 * 1024;
+
+    private final Supplier<Secret> token;
     private final Duration timeout;
 
-    public HttpProviderSender(HttpClient http, URI url, Secret token, Duration timeout) {
+    /** @param token the bearer token, read when a send needs it (an empty one: no Authorization header) */
+    public HttpProviderSender(HttpClient http, URI url, Supplier<Secret> token, Duration timeout) {
         this.http = http;
         this.url = url;
         this.token = token;
         this.timeout = timeout;
     }
 
-    public static HttpProviderSender create(URI url, Secret token, Duration timeout) {
+    public static HttpProviderSender create(URI url, Supplier<Secret> token, Duration timeout) {
         HttpClient http = HttpClient.newBuilder()
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -64,12 +71,22 @@ public final class HttpProviderSender implements EmailSender {
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", email.deliveryKey())
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)));
-        if (!token.isEmpty()) {
-            request.header("Authorization", "Bearer " + token.reveal());
-        }
-        HttpResponse<String> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            Secret bearer = token.get();
+            if (!bearer.isEmpty()) {
+                request.header("Authorization", "Bearer " + bearer.reveal());
+            }
+        } catch (RuntimeException e) { // SSM throttled or unreachable: nothing was sent
+            return new SendResult.TransientFailure(
+                    "provider token unavailable: " + e.getClass().getSimpleName(), null);
+        }
+        HttpResponse<InputStream> response;
+        String answer;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = response.body()) { // the rest of a long answer is never read
+                answer = new String(in.readNBytes(MAX_ANSWER_BYTES), StandardCharsets.UTF_8);
+            }
         } catch (HttpTimeoutException e) {
             return new SendResult.TransientFailure("provider timed out", null);
         } catch (IOException e) {
@@ -79,8 +96,7 @@ public final class HttpProviderSender implements EmailSender {
             Thread.currentThread().interrupt();
             return new SendResult.TransientFailure("interrupted", null);
         }
-        return classify(
-                response.statusCode(), response.body(), response.headers().firstValue("retry-after"), Instant.now());
+        return classify(response.statusCode(), answer, response.headers().firstValue("retry-after"), Instant.now());
     }
 
     static SendResult classify(int status, String body, Optional<String> retryAfter, Instant now) {
@@ -90,7 +106,7 @@ public final class HttpProviderSender implements EmailSender {
         String reason = "provider answered " + status + snippet(body);
         if (status == 408 || status == 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
             return new SendResult.TransientFailure(
-                    reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null));
+                    reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null), status == 429);
         }
         return new SendResult.PermanentFailure(reason);
     }
@@ -128,10 +144,7 @@ public final class HttpProviderSender implements EmailSender {
     }
 
     private static String snippet(String body) {
-        if (body == null || body.isBlank()) {
-            return "";
-        }
-        String oneLine = body.replaceAll("\\s+", " ").trim();
-        return ": " + (oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine);
+        String text = ProviderText.sanitised(body);
+        return text.isEmpty() ? "" : ": " + text;
     }
 }

@@ -11,6 +11,15 @@ public sealed interface SendResult {
     /** Refused for good (a bad address, a rejected message): recorded, never retried. */
     record PermanentFailure(String reason) implements SendResult {}
 
-    /** Throttled, timed out, or a provider fault: retried later, not before {@code retryAfter} if given. */
-    record TransientFailure(String reason, Duration retryAfter) implements SendResult {}
+    /**
+     * Throttled, timed out, or a provider fault: retried later, not before {@code retryAfter} if
+     * given.
+     *
+     * @param throttled the provider said to slow down (HTTP 429, SES throttling): every worker waits
+     */
+    record TransientFailure(String reason, Duration retryAfter, boolean throttled) implements SendResult {
+        public TransientFailure(String reason, Duration retryAfter) {
+            this(reason, retryAfter, false);
+        }
+    }
 }

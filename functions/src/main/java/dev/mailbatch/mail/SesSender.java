@@ -42,12 +42,13 @@ public final class SesSender implements EmailSender {
                 | LimitExceededException
                 | SendingPausedException
                 | AccountSuspendedException e) {
-            return new SendResult.TransientFailure("SES: " + code(e), null);
+            boolean slowDown = e instanceof TooManyRequestsException || e instanceof LimitExceededException;
+            return new SendResult.TransientFailure("SES: " + code(e), null, slowDown);
         } catch (SesV2Exception e) {
             if (e.isThrottlingException() || e.statusCode() >= 500) {
-                return new SendResult.TransientFailure("SES: " + code(e), null);
+                return new SendResult.TransientFailure("SES: " + code(e), null, e.isThrottlingException());
             }
-            return new SendResult.PermanentFailure("SES: " + code(e) + messageOf(e));
+            return new SendResult.PermanentFailure("SES: " + code(e)); // SES's message names the identity
         } catch (SdkClientException e) {
             return new SendResult.TransientFailure("SES unreachable", null);
         } catch (SdkException e) {
@@ -59,11 +60,6 @@ public final class SesSender implements EmailSender {
         return e.awsErrorDetails() != null && e.awsErrorDetails().errorCode() != null
                 ? e.awsErrorDetails().errorCode()
                 : e.getClass().getSimpleName();
-    }
-
-    private static String messageOf(SesV2Exception e) {
-        String m = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-        return m == null || m.isBlank() ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m);
     }
 
     private static Content utf8(String data) {

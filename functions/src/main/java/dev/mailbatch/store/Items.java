@@ -9,11 +9,12 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  *
  * <pre>
  * pk            sk          item kind (its class)
- * JOB#{id}      JOB         a job: content, total, counters, lifecycle, expiresAt      (JobStore)
+ * JOB#{id}      JOB         a job: owner, content, total, counters, lifecycle, expiresAt (JobStore)
  * JOB#{id}      R#{email}   one recipient's outcome, written when a worker first
  *                           attempts it                                                 (RecipientStore)
- * IDEM#{key}    IDEM        a claimed Idempotency-Key: the job its first request made,
- *                           and that request's fingerprint                              (KeyClaimStore)
+ * IDEM#{o}#{key} IDEM       a caller's claimed Idempotency-Key ({o}: a digest of the
+ *                           owner): the job its first request made, and that request's
+ *                           fingerprint                                                 (KeyClaimStore)
  * GSI byStatus: statusKey = {id}#{STATUS}, sk   lists a job's recipients in one status
  * </pre>
  */

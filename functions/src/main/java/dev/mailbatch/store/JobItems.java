@@ -25,6 +25,7 @@ final class JobItems {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(PK, s(Items.jobPk(job.id())));
         item.put(SK, s("JOB"));
+        item.put("owner", s(job.owner()));
         item.put("total", n(job.total()));
         item.put("chunks", n(job.chunks()));
         item.put("sent", n(job.counts().sent()));
@@ -48,6 +49,7 @@ final class JobItems {
     static Job fromItem(String id, Map<String, AttributeValue> item) {
         return new Job(
                 id,
+                str(item, "owner"),
                 new Job.Content(str(item, "from"), str(item, "subject"), str(item, "text"), str(item, "html")),
                 num(item, "total"),
                 (int) num(item, "chunks"),

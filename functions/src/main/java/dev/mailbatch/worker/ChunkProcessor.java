@@ -45,11 +45,14 @@ public final class ChunkProcessor {
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
 
     private static final Duration ENQUEUE_POLL = Duration.ofMillis(100);
+    /** How long every worker holds off after a provider's "slow down" that names no Retry-After. */
+    static final Duration THROTTLED_PAUSE = Duration.ofSeconds(1);
 
     private final JobStore jobs;
     private final RecipientStore recipients;
     private final EmailSender sender;
     private final Semaphore sendPermits;
+    private final SendRate sendRate;
     private final Clock clock;
     private final int maxDeliveries;
     private final int recordEvery;
@@ -57,6 +60,7 @@ public final class ChunkProcessor {
 
     /**
      * @param sendPermits bounds the sends in flight across all chunks handled by this instance
+     * @param sendRate bounds the sends per second across every instance of the stack
      * @param maxDeliveries the queue's maxReceiveCount: after that many deliveries a message goes
      *     to the dead-letter queue
      * @param recordEvery how many sends to make before recording their outcomes: the whole chunk
@@ -68,6 +72,7 @@ public final class ChunkProcessor {
             RecipientStore recipients,
             EmailSender sender,
             Semaphore sendPermits,
+            SendRate sendRate,
             Clock clock,
             int maxDeliveries,
             int recordEvery,
@@ -76,6 +81,7 @@ public final class ChunkProcessor {
         this.recipients = recipients;
         this.sender = sender;
         this.sendPermits = sendPermits;
+        this.sendRate = sendRate;
         this.clock = clock;
         this.maxDeliveries = maxDeliveries;
         this.recordEvery = Math.max(1, recordEvery);
@@ -242,7 +248,11 @@ public final class ChunkProcessor {
             if (cancel.cancelled()) {
                 return new Attempt(recipient, null);
             }
+            sendRate.acquire();
             result = sender.send(email);
+            if (result instanceof SendResult.TransientFailure t && t.throttled()) {
+                sendRate.pause(t.retryAfter() == null ? THROTTLED_PAUSE : t.retryAfter());
+            }
         } finally {
             sendPermits.release();
         }

@@ -15,6 +15,7 @@ import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.Senders;
 import dev.mailbatch.store.JobStore;
+import dev.mailbatch.store.RateStore;
 import dev.mailbatch.store.RecipientStore;
 import java.io.IOException;
 import java.time.Duration;
@@ -64,7 +65,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     /** @param faults where a test harness injects crashes ({@link Faults#NONE} in production) */
     public SendEmailsHandler(Wiring wiring, Faults faults) {
-        this(wiring, Senders.create(WorkerConfig.from(wiring.env()), wiring.ses()), faults);
+        this(wiring, Senders.create(WorkerConfig.from(wiring.env()), wiring), faults);
     }
 
     /** @param sender the sender to use instead of the one the configuration names (a test's) */
@@ -93,6 +94,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 new RecipientStore(dynamo, config.tableName()),
                 sender,
                 new Semaphore(config.sendConcurrency()),
+                new SendRate(new RateStore(dynamo, config.tableName()), config.maxSendRate(), wiring.clock()),
                 wiring.clock(),
                 config.maxDeliveries(),
                 recordEvery(config),

@@ -157,4 +157,26 @@ class BatchRequestParserTest {
         assertThat(e.status()).isEqualTo(400);
         assertThat(e.details()).isNotEmpty();
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "U+{0}")
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {"0000", "0009", "000A", "000D", "001F", "007F", "0080", "0085", "009F", "2028", "2029"})
+    void aSubjectWithAControlCharacterIsRefused(String hex) {
+        String c = new String(Character.toChars(Integer.parseInt(hex, 16)));
+        String json = "{\"emails\":[\"a@example.com\"],\"subject\":\"Hi" + jsonEscape(c) + "there\",\"text\":\"t\"}";
+        ApiException e = reject("application/json", json);
+        assertThat(e.status()).isEqualTo(400);
+        assertThat(e.details()).extracting(ApiException.FieldError::field).containsExactly("subject");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSubjectWithOtherUnicodeIsKept() {
+        assertThat(parse("{\"emails\":[\"a@example.com\"],\"subject\":\"Grüße \u00a0 ✓\",\"text\":\"t\"}")
+                        .subject())
+                .isEqualTo("Grüße \u00a0 ✓");
+    }
+
+    private static String jsonEscape(String c) {
+        return String.format("\\u%04x", (int) c.charAt(0));
+    }
 }

@@ -12,7 +12,7 @@ class ConfigTest {
         Map<String, String> env = new HashMap<>();
         env.put("TABLE_NAME", "t");
         env.put("QUEUE_URL", "http://q");
-        env.put("PROVIDER_URL", "http://provider/send");
+        env.put("PROVIDER_URL", "http://127.0.0.1/send");
         return env;
     }
 
@@ -69,12 +69,50 @@ class ConfigTest {
     }
 
     @Test
-    void noConfigurationPrintsTheProviderToken() {
+    void theWorkerKnowsOnlyWhereTheProviderTokenIsAndReadsItAtMostOncePerTtl() {
         Map<String, String> env = minimal();
-        env.put("PROVIDER_TOKEN", "tok-3f9a7c2e");
+        env.put("PROVIDER_TOKEN_PARAMETER", "/mailbatch/provider-token");
         WorkerConfig config = WorkerConfig.from(env::get);
-        assertThat(config.providerToken().reveal()).isEqualTo("tok-3f9a7c2e");
-        assertThat(config.toString()).doesNotContain("tok-3f9a7c2e").contains("Secret[****]");
-        assertThat(WorkerConfig.from(minimal()::get).toString()).contains("Secret[unset]");
+        assertThat(config.providerTokenParameter()).isEqualTo("/mailbatch/provider-token");
+
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.time.Instant[] now = {java.time.Instant.parse("2026-11-26T12:00:00Z")};
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return now[0];
+            }
+        };
+        SecretParameter token =
+                new SecretParameter("/mailbatch/provider-token", name -> "tok-" + reads.incrementAndGet(), clock);
+        assertThat(token.get().reveal()).isEqualTo("tok-1");
+        now[0] = now[0].plus(SecretParameter.TTL).minusSeconds(1);
+        assertThat(token.get().reveal()).isEqualTo("tok-1");
+        now[0] = now[0].plusSeconds(1);
+        assertThat(token.get().reveal()).isEqualTo("tok-2"); // rotated values are picked up
+        assertThat(token.get().toString()).isEqualTo("Secret[****]");
+        assertThat(token.toString()).doesNotContain("tok-");
+        assertThat(new Secret("").toString()).isEqualTo("Secret[unset]");
+    }
+
+    @Test
+    void theProviderUrlMustBeHttpsOrLoopback() {
+        Map<String, String> env = minimal();
+        env.put("PROVIDER_URL", "http://provider.example/send");
+        assertThatThrownBy(() -> WorkerConfig.from(env::get)).hasMessageContaining("https");
+        env.put("PROVIDER_URL", "https://provider.example/send");
+        assertThat(WorkerConfig.from(env::get).providerUrl().getHost()).isEqualTo("provider.example");
+        env.put("PROVIDER_URL", "http://127.0.0.1:8025/send");
+        assertThat(WorkerConfig.from(env::get).providerUrl().getPort()).isEqualTo(8025);
     }
 }

@@ -62,4 +62,19 @@ class HttpProviderSenderTest {
         SendResult result = HttpProviderSender.classify(400, "x".repeat(5000), Optional.empty(), NOW);
         assertThat(((SendResult.PermanentFailure) result).reason()).hasSizeLessThan(260);
     }
+
+    @org.junit.jupiter.api.Test
+    void whatACallerSeesOfAProviderAnswerIsShortAndSanitised() {
+        String answer = "{\"error\":\"rejected bob@example.com for arn:aws:ses:us-east-1:123456789012:identity/x"
+                + " (account 123456789012, Authorization: Bearer eyJhbGciOi.abc.def)\u2028next\u0000line\"}";
+        String seen = ProviderText.sanitised(answer);
+        assertThat(seen)
+                .doesNotContain("bob@example.com", "123456789012", "eyJhbGciOi", "\u2028", "\u0000")
+                .contains("[address]", "[arn]", "[account]", "Bearer [token]");
+        assertThat(ProviderText.sanitised("x".repeat(500))).hasSize(ProviderText.MAX_CHARS + 3);
+        SendResult refused = HttpProviderSender.classify(422, answer, Optional.empty(), NOW);
+        assertThat(((SendResult.PermanentFailure) refused).reason())
+                .startsWith("provider answered 422: ")
+                .doesNotContain("bob@example.com");
+    }
 }

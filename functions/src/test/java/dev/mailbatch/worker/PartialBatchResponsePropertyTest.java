@@ -43,7 +43,7 @@ class PartialBatchResponsePropertyTest {
             "QUEUE_URL",
             "http://q",
             "PROVIDER_URL",
-            "http://p",
+            "http://127.0.0.1/p",
             "RETRY_BASE_SECONDS",
             "10",
             "RETRY_MAX_SECONDS",

@@ -37,17 +37,24 @@ public final class ApiGateway {
     private final ApiRoutes routes;
     private final Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions;
     private final LocalContext.LogSink logs;
+    private final JwtAuthorizer authorizer;
 
     /**
      * @param functions the handler behind each route's function id
+     * @param authorizer the API's JWT authorizer, or null when its routes need none
      */
-    public ApiGateway(
+    ApiGateway(
             ApiRoutes routes,
             Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions,
-            LocalContext.LogSink logs) {
+            LocalContext.LogSink logs,
+            JwtAuthorizer authorizer) {
+        if (authorizer == null && routes.routes().stream().anyMatch(ApiRoutes.Route::authorized)) {
+            throw new IllegalArgumentException("the API's routes need its JWT authorizer");
+        }
         this.routes = routes;
         this.functions = functions;
         this.logs = logs;
+        this.authorizer = authorizer;
     }
 
     /** An HTTP answer, ready to write. */
@@ -94,7 +101,7 @@ public final class ApiGateway {
         String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
         boolean base64 = body.length > 0 && !(isTextType(contentType) && isUtf8(body));
         ApiRoutes.Route route = match.get().route();
-        APIGatewayV2HTTPEvent event = LambdaEvents.http(
+        APIGatewayV2HTTPEvent built = LambdaEvents.http(
                 method,
                 route.path(),
                 rawPath,
@@ -103,6 +110,18 @@ public final class ApiGateway {
                 headers,
                 body.length == 0 ? null : body,
                 base64);
+        APIGatewayV2HTTPEvent event;
+        if (route.authorized()) {
+            JwtAuthorizer.Decision decision =
+                    authorizer.authorize(exchange.getRequestHeaders().getFirst("Authorization"), route.scopes());
+            if (decision instanceof JwtAuthorizer.Decision.Denied denied) {
+                return denied.answer();
+            }
+            JwtAuthorizer.Decision.Allowed allowed = (JwtAuthorizer.Decision.Allowed) decision;
+            event = LambdaEvents.withCaller(built, new LambdaEvents.Caller(allowed.claims(), allowed.scopes()));
+        } else {
+            event = built;
+        }
         RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler = functions.apply(route.functionId());
         String name = route.functionId().replace("Function", "");
         try {

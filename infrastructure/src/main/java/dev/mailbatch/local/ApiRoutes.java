@@ -16,10 +16,22 @@ import java.util.Optional;
  * Matching follows HTTP APIs: a route's path segments match literally or as a
  * {@code {parameter}}; the most specific route (most literal segments) wins.
  */
-public record ApiRoutes(List<Route> routes, Cors cors) {
+public record ApiRoutes(List<Route> routes, Cors cors, Optional<JwtAuth> jwt) {
 
-    /** One route: "GET /emails/{jobId}" to a function of the template. */
-    public record Route(String method, String path, String functionId, int timeoutSeconds) {
+    /**
+     * One route: "GET /emails/{jobId}" to a function of the template.
+     *
+     * @param authorized whether the API's JWT authorizer guards it (the default authorizer, unless
+     *     the route says {@code Authorizer: NONE})
+     * @param scopes the route's AuthorizationScopes: a token must carry one of them
+     */
+    public record Route(
+            String method,
+            String path,
+            String functionId,
+            int timeoutSeconds,
+            boolean authorized,
+            List<String> scopes) {
         public String key() {
             return method + " " + path;
         }
@@ -32,6 +44,9 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
             return segments().stream().filter(s -> !s.startsWith("{")).count();
         }
     }
+
+    /** The API's default JWT authorizer: the issuer and the audiences its tokens must name. */
+    public record JwtAuth(String issuer, List<String> audiences) {}
 
     /** A request matched to a route, with its path parameters decoded. */
     public record Match(Route route, Map<String, String> pathParameters) {}
@@ -58,6 +73,7 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
     }
 
     public static ApiRoutes from(Template template) {
+        Optional<JwtAuth> jwt = jwtAuth(template);
         List<Route> routes = new ArrayList<>();
         Object globalTimeout = template.resolve(
                 Template.map(template.section("Globals").get("Function")).get("Timeout"));
@@ -75,16 +91,39 @@ public record ApiRoutes(List<Route> routes, Cors cors) {
                     Map<String, Object> p = Template.map(e.get("Properties"));
                     String method =
                             String.valueOf(template.resolve(p.get("Method"))).toUpperCase(Locale.ROOT);
+                    Map<String, Object> auth = Template.map(template.resolve(p.get("Auth")));
                     routes.add(new Route(
                             method,
                             String.valueOf(template.resolve(p.get("Path"))),
                             id,
-                            Integer.parseInt(String.valueOf(timeout))));
+                            Integer.parseInt(String.valueOf(timeout)),
+                            jwt.isPresent() && !"NONE".equals(auth.get("Authorizer")),
+                            strings(auth.get("AuthorizationScopes"))));
                 }
             });
         });
         routes.sort(Comparator.comparingLong(Route::literalSegments).reversed());
-        return new ApiRoutes(List.copyOf(routes), cors(template));
+        return new ApiRoutes(List.copyOf(routes), cors(template), jwt);
+    }
+
+    /** The HTTP API's default authorizer, when it is a JWT authorizer. */
+    private static Optional<JwtAuth> jwtAuth(Template template) {
+        for (Object resource : template.resources().values()) {
+            Map<String, Object> r = Template.map(resource);
+            if ("AWS::Serverless::HttpApi".equals(r.get("Type"))) {
+                Map<String, Object> auth = Template.map(
+                        template.resolve(Template.map(r.get("Properties")).get("Auth")));
+                Object name = auth.get("DefaultAuthorizer");
+                if (name == null) {
+                    return Optional.empty();
+                }
+                Map<String, Object> config = Template.map(
+                        Template.map(Template.map(auth.get("Authorizers")).get(String.valueOf(name)))
+                                .get("JwtConfiguration"));
+                return Optional.of(new JwtAuth(String.valueOf(config.get("issuer")), strings(config.get("audience"))));
+            }
+        }
+        return Optional.empty();
     }
 
     private static Cors cors(Template template) {

@@ -9,6 +9,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sesv2.SesV2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * An AWS-API emulator reached over HTTP: moto server (the reference) or LocalStack. The
@@ -34,6 +35,15 @@ public record Backend(String name, URI endpoint) {
 
     public SqsClient sqs() {
         return SqsClient.builder()
+                .httpClient(HTTP)
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(CREDENTIALS)
+                .build();
+    }
+
+    public SsmClient ssm() {
+        return SsmClient.builder()
                 .httpClient(HTTP)
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)

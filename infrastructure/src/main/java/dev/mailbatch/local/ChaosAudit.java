@@ -1,9 +1,7 @@
 package dev.mailbatch.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -26,7 +24,7 @@ final class ChaosAudit {
     private record JobFindings(long lost, long duplicates, boolean finished, boolean mismatch, long failed) {}
 
     static ChaosReport audit(
-            HttpClient http,
+            LocalApi api,
             LocalRunner runner,
             Map<String, List<String>> jobs,
             Map<String, JsonNode> status,
@@ -44,10 +42,7 @@ final class ChaosAudit {
             JsonNode s = status.get(job.getKey());
             states.merge(s.path("state").asText(), 1, Integer::sum);
             JobFindings f = auditJob(
-                    job.getValue(),
-                    s,
-                    recipients(http, runner.baseUrl(), job.getKey()),
-                    delivered.getOrDefault(job.getKey(), Map.of()));
+                    job.getValue(), s, recipients(api, job.getKey()), delivered.getOrDefault(job.getKey(), Map.of()));
             lost += f.lost();
             duplicates += f.duplicates();
             nonTerminal += f.finished() ? 0 : 1;
@@ -123,13 +118,13 @@ final class ChaosAudit {
     }
 
     /** Every recipient record of a job, page by page. */
-    private static Map<String, JsonNode> recipients(HttpClient http, URI base, String jobId) {
+    private static Map<String, JsonNode> recipients(LocalApi api, String jobId) {
         Map<String, JsonNode> records = new HashMap<>();
         String cursor = null;
         do {
             String path = "/emails/" + jobId + "/recipients?limit=1000"
                     + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
-            JsonNode page = LocalHttp.getJson(http, base, path);
+            JsonNode page = api.getJson(path);
             for (JsonNode item : page.path("items")) {
                 records.put(item.path("email").asText(), item);
             }

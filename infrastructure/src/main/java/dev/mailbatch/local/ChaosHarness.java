@@ -5,8 +5,6 @@ import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +68,11 @@ public final class ChaosHarness {
                 "WorkerBatchSize",
                 "5",
                 "WorkerMaxConcurrency",
-                "4");
+                "4",
+                "QuotaOpenJobs", // one caller submits every job at once
+                Integer.toString(Math.max(1, s.jobs())),
+                "MaxSendRate", // the outbox takes any rate
+                "5000");
         ChaosInjector injector = new ChaosInjector(s);
         Instant start = Instant.now();
         try (OutputStream runnerLog = Files.newOutputStream(logDir.resolve("runner.log"));
@@ -80,21 +82,17 @@ public final class ChaosHarness {
             console.printf(
                     "chaos: local stack up at %s (runner log: infrastructure/target/chaos/runner.log)%n",
                     runner.baseUrl());
-            HttpClient http = HttpClient.newBuilder()
-                    .connectTimeout(Duration.ofSeconds(5))
-                    .build();
-            Map<String, List<String>> jobs = submitAll(http, runner.baseUrl(), s);
+            LocalApi api = LocalApi.signIn(runner.baseUrl(), "chaos");
+            Map<String, List<String>> jobs = submitAll(api, s);
             console.printf(
                     "chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n",
                     jobs.size(), s.deadline().toMinutes());
-            Map<String, JsonNode> finalStatus =
-                    awaitFinished(http, runner.baseUrl(), jobs.keySet(), runner, s.deadline(), console);
-            return ChaosAudit.audit(http, runner, jobs, finalStatus, injector, Duration.between(start, Instant.now()));
+            Map<String, JsonNode> finalStatus = awaitFinished(api, jobs.keySet(), runner, s.deadline(), console);
+            return ChaosAudit.audit(api, runner, jobs, finalStatus, injector, Duration.between(start, Instant.now()));
         }
     }
 
-    private static Map<String, List<String>> submitAll(HttpClient http, URI base, ChaosScenario s)
-            throws InterruptedException {
+    private static Map<String, List<String>> submitAll(LocalApi api, ChaosScenario s) throws InterruptedException {
         Map<String, List<String>> jobs = new ConcurrentHashMap<>();
         try (ExecutorService callers = Executors.newFixedThreadPool(8)) {
             List<Future<?>> done = new ArrayList<>();
@@ -107,15 +105,14 @@ public final class ChaosHarness {
                     }
                     String body = Json.write(Map.of("emails", to, "subject", "chaos " + job, "text", "hello"));
                     for (int tries = 1; ; tries++) {
-                        HttpResponse<String> response = LocalHttp.send(
-                                http,
-                                HttpRequest.newBuilder(base.resolve("/emails"))
+                        HttpResponse<String> response =
+                                api.send(HttpRequest.newBuilder(api.base().resolve("/emails"))
                                         .header("Content-Type", "application/json")
                                         .header("Idempotency-Key", "chaos-" + s.seed() + "-" + job)
                                         .POST(HttpRequest.BodyPublishers.ofString(body)));
                         if (response.statusCode() == 202) {
                             jobs.put(
-                                    LocalHttp.readJson(response.body())
+                                    LocalApi.readJson(response.body())
                                             .path("jobId")
                                             .asText(),
                                     to);
@@ -138,7 +135,7 @@ public final class ChaosHarness {
     }
 
     private static Map<String, JsonNode> awaitFinished(
-            HttpClient http, URI base, Set<String> ids, LocalRunner runner, Duration deadline, PrintStream console)
+            LocalApi api, Set<String> ids, LocalRunner runner, Duration deadline, PrintStream console)
             throws InterruptedException {
         Instant end = Instant.now().plus(deadline);
         Instant nextReport = Instant.now().plusSeconds(15);
@@ -146,7 +143,7 @@ public final class ChaosHarness {
         while (true) {
             for (String id : ids) {
                 if (!finished.containsKey(id)) {
-                    JsonNode status = LocalHttp.getJson(http, base, "/emails/" + id);
+                    JsonNode status = api.getJson("/emails/" + id);
                     if (status.path("pending").asLong(-1) == 0) {
                         finished.put(id, status);
                     }
@@ -157,7 +154,7 @@ public final class ChaosHarness {
                 // Read every job once more: a duplicate delivered after a job finished must not have changed it.
                 Map<String, JsonNode> last = new HashMap<>();
                 for (String id : ids) {
-                    last.put(id, LocalHttp.getJson(http, base, "/emails/" + id));
+                    last.put(id, api.getJson("/emails/" + id));
                 }
                 return last;
             }

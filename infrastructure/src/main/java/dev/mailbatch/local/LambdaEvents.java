@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.serialization.PojoSerializer;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mailbatch.config.Json;
 import java.io.ByteArrayOutputStream;
 import java.net.URLDecoder;
@@ -38,6 +39,30 @@ public final class LambdaEvents {
             LambdaEventSerializers.serializerFor(SQSBatchResponse.class, LOADER);
 
     private LambdaEvents() {}
+
+    /**
+     * Who a JWT authorizer let in: the token's claims (as strings) and scopes, which API Gateway
+     * passes to the function in {@code requestContext.authorizer.jwt}.
+     */
+    public record Caller(Map<String, String> claims, List<String> scopes) {
+        /** A caller with only a subject and scopes (what the tests need). */
+        public static Caller of(String subject, String... scopes) {
+            return new Caller(Map.of("sub", subject), List.of(scopes));
+        }
+    }
+
+    /** The same event as API Gateway would deliver it for {@code caller}. */
+    public static APIGatewayV2HTTPEvent withCaller(APIGatewayV2HTTPEvent event, Caller caller) {
+        ObjectNode json = (ObjectNode) serialize(HTTP_EVENT, event);
+        ObjectNode context =
+                json.has("requestContext") ? (ObjectNode) json.get("requestContext") : json.putObject("requestContext");
+        context.set("authorizer", Json.MAPPER.valueToTree(authorizer(caller)));
+        return HTTP_EVENT.fromJson(json.toString());
+    }
+
+    private static Map<String, Object> authorizer(Caller caller) {
+        return Map.of("jwt", Map.of("claims", caller.claims(), "scopes", caller.scopes()));
+    }
 
     /** An HTTP API payload format 2.0 event. Header names are lower-cased, as API Gateway does. */
     public static APIGatewayV2HTTPEvent http(

@@ -99,8 +99,13 @@ final class LocalFunctions {
 
     /** The function's handler, built by its factory constructor, on the backend's clients. */
     static Object instantiate(LocalFunction function, Backend backend, Faults faults) {
-        Wiring wiring =
-                new Wiring(function.environment()::get, backend::dynamo, backend::sqs, backend::ses, Clock.systemUTC());
+        Wiring wiring = new Wiring(
+                function.environment()::get,
+                backend::dynamo,
+                backend::sqs,
+                backend::ses,
+                backend::ssm,
+                Clock.systemUTC());
         try {
             Class<?> type = Class.forName(function.handlerClass());
             if (faults != Faults.NONE) {

@@ -7,7 +7,6 @@ import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import dev.mailbatch.worker.Faults;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +67,8 @@ public final class LocalRunner implements AutoCloseable {
     private StackResources resources;
     private Backend backend;
     private String emulator;
+    private String issuerUrl;
+    private LocalIssuer issuer;
 
     private LocalRunner(Options options) throws IOException, InterruptedException {
         this.console = options.console();
@@ -84,24 +85,50 @@ public final class LocalRunner implements AutoCloseable {
         Path logDir = options.root().resolve("infrastructure/target/local");
         Files.createDirectories(logDir);
         this.backend = startEmulator(options.root(), env.apply("AWS_ENDPOINT_URL"), logDir);
-        SqsClient sqs = backend.sqs();
-        Template template = Template.read(options.root().resolve("template.yaml"), options.parameterOverrides());
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
+        LocalParameters parameters = LocalParameters.resolve(options.parameterOverrides(), env, stack, backend);
+        parameters.issuer().ifPresent(open::add);
+        this.issuer = parameters.issuer().orElse(null);
+        Template template = Template.read(options.root().resolve("template.yaml"), parameters.values());
         template.bind("AWS::StackName", stack);
         this.resources = StackResources.create(
                 template,
                 backend.dynamo(),
-                sqs,
+                backend.sqs(),
                 stack,
                 options.chaos() == null ? Map.of() : options.chaos().queueOverrides());
         LocalContext.LogSink logs = functionLog(logDir);
-        LocalServer server = startServer(options.root(), env);
+        LocalServer server = LocalServer.listen(
+                orDefault(env.apply("HOST"), "127.0.0.1"),
+                Integer.parseInt(orDefault(env.apply("PORT"), "3000")),
+                options.root().resolve("infrastructure/web/public"),
+                console::println);
+        open.add(server);
+        this.baseUrl = server.baseUrl();
 
-        Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
         Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions =
                 new LinkedHashMap<>();
+        EventSourceMapping mapping = startFunctions(template, options, server.providerUrl(), logs, httpFunctions);
+        open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
+        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
+        startApi(template, httpFunctions, server, logs);
+        mapping.start();
+    }
+
+    /**
+     * Builds each function the template names: the HTTP ones into {@code httpFunctions}, the
+     * worker behind its event source mapping (returned, not yet started).
+     */
+    private EventSourceMapping startFunctions(
+            Template template,
+            Options options,
+            String providerUrl,
+            LocalContext.LogSink logs,
+            Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions) {
+        SqsClient sqs = backend.sqs();
+        Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
         EventSourceMapping mapping = null;
-        List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, env, server.providerUrl());
+        List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
         for (LocalFunctions.LocalFunction function : functions) {
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
                 httpFunctions.put(function.id(), LocalFunctions.httpHandler(function, backend, faults));
@@ -128,10 +155,29 @@ public final class LocalRunner implements AutoCloseable {
         if (mapping == null) {
             throw new IllegalStateException("template.yaml has no function with an SQS event (the worker)");
         }
-        open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
-        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
-        server.start(new ApiGateway(httpRoutes(template, httpFunctions), httpFunctions::get, logs), outbox);
-        mapping.start();
+        return mapping;
+    }
+
+    /**
+     * Serves the template's routes through the API Gateway stand-in, with its JWT authorizer (the
+     * issuer's keys found through discovery) and, with the local issuer, the token endpoint.
+     */
+    private void startApi(
+            Template template,
+            Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions,
+            LocalServer server,
+            LocalContext.LogSink logs) {
+        ApiRoutes routes = httpRoutes(template, httpFunctions);
+        JwtAuthorizer authorizer = routes.jwt()
+                .map(jwt -> JwtAuthorizer.discover(jwt.issuer(), jwt.audiences()))
+                .orElse(null);
+        LocalIssuer mint = issuer;
+        String audience = routes.jwt().map(jwt -> jwt.audiences().getFirst()).orElse("");
+        server.start(
+                new ApiGateway(routes, httpFunctions::get, logs, authorizer),
+                outbox,
+                mint == null ? null : (subject, scopes, ttl) -> mint.token(subject, audience, scopes, ttl));
+        this.issuerUrl = routes.jwt().map(ApiRoutes.JwtAuth::issuer).orElse("none");
     }
 
     /** moto server, started here; or the emulator AWS_ENDPOINT_URL names. */
@@ -159,22 +205,6 @@ public final class LocalRunner implements AutoCloseable {
                 console.println(line);
             }
         };
-    }
-
-    private LocalServer startServer(Path root, Function<String, String> env) throws IOException {
-        String host = orDefault(env.apply("HOST"), "127.0.0.1");
-        int port = Integer.parseInt(orDefault(env.apply("PORT"), "3000"));
-        LocalServer server;
-        try {
-            server = new LocalServer(
-                    new InetSocketAddress(host, port), root.resolve("infrastructure/web/public"), console::println);
-        } catch (java.net.BindException e) {
-            throw new IllegalStateException("port " + port + " on " + host + " is in use; set PORT to another one");
-        }
-        open.add(server);
-        this.baseUrl = URI.create("http://" + (host.equals("127.0.0.1") || host.equals("0.0.0.0") ? "localhost" : host)
-                + ":" + server.port());
-        return server;
     }
 
     /** The template's HTTP API routes, each checked to go to an HTTP function. */
@@ -226,10 +256,17 @@ public final class LocalRunner implements AutoCloseable {
                   API        POST %1$s/emails, GET|DELETE %1$s/emails/{jobId}
                   outbox     %1$s/_local/outbox   (PUT %1$s/_local/sink to slow it down or make it fail)
                   AWS APIs   %2$s
+                  tokens     infrastructure/bin/token --sub alice   (issuer %7$s)
                   queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log
                   redrive    AWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
                 Ctrl-C stops everything.""".formatted(
-                baseUrl, emulator, resources.queueUrl(), resources.table(), resources.dlqUrl(), backend.endpoint()));
+                        baseUrl,
+                        emulator,
+                        resources.queueUrl(),
+                        resources.table(),
+                        resources.dlqUrl(),
+                        backend.endpoint(),
+                        issuerUrl));
     }
 
     @Override
@@ -251,42 +288,5 @@ public final class LocalRunner implements AutoCloseable {
 
     private static String orDefault(String value, String fallback) {
         return value == null || value.isBlank() ? fallback : value.trim();
-    }
-
-    /** {@code java dev.mailbatch.local.LocalRunner [Parameter=Value ...]}; see the README. */
-    public static void main(String[] args) throws Exception {
-        Map<String, String> overrides = new LinkedHashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (eq <= 0) {
-                System.err.println("usage: run [TemplateParameter=Value ...]   (e.g. WorkerMaxConcurrency=10)");
-                System.exit(2);
-            }
-            overrides.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
-        Path root = Path.of(System.getProperty("mailbatch.root", "."))
-                .toAbsolutePath()
-                .normalize();
-        LocalRunner runner;
-        try {
-            runner = start(new Options(root, overrides, System::getenv, System.out));
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            System.err.println("mailbatch local: " + e.getMessage());
-            System.exit(1);
-            return;
-        }
-        Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("\nmailbatch local: stopping");
-            runner.close();
-            System.out.println(
-                    "mailbatch local: stopped; port " + runner.baseUrl().getPort() + " is free");
-            main.interrupt();
-        }));
-        try {
-            Thread.currentThread().join();
-        } catch (InterruptedException stopping) {
-            // the shutdown hook closed everything
-        }
     }
 }

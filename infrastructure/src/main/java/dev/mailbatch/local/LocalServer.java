@@ -7,8 +7,10 @@ import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -24,6 +26,12 @@ import java.util.function.Consumer;
  */
 public final class LocalServer implements AutoCloseable {
     static final String PROVIDER_PATH = "/_local/provider/send";
+    static final String TOKEN_PATH = "/_local/token";
+    /** The page's Content-Security-Policy here: its own files, and APIs on this machine. */
+    static final String PAGE_POLICY = "default-src 'self'; connect-src 'self' http://localhost:* http://127.0.0.1:*;"
+            + " img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    static final List<String> DEFAULT_SCOPES = List.of("mailbatch/send", "mailbatch/read");
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
     private static final Map<String, String> TYPES = Map.of(
             "html",
@@ -52,6 +60,14 @@ public final class LocalServer implements AutoCloseable {
     private final Consumer<String> log;
     private volatile ApiGateway api;
     private volatile Outbox outbox;
+    private volatile TokenMint tokens;
+    private String host = "127.0.0.1";
+
+    /** Mints a local access token: {"sub", "scope", "ttlSeconds"} in, the token out. */
+    @FunctionalInterface
+    interface TokenMint {
+        String mint(String subject, List<String> scopes, Duration ttl);
+    }
 
     /** Binds the port now (so its number is known before the handlers are built); serves after {@link #start}. */
     public LocalServer(InetSocketAddress address, Path webRoot, Consumer<String> log) throws IOException {
@@ -60,6 +76,23 @@ public final class LocalServer implements AutoCloseable {
         this.log = log;
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+    }
+
+    /** Binds {@code host:port} (0: any free port), with a clear message when it is taken. */
+    static LocalServer listen(String host, int port, Path webRoot, Consumer<String> log) throws IOException {
+        try {
+            LocalServer server = new LocalServer(new InetSocketAddress(host, port), webRoot, log);
+            server.host = host;
+            return server;
+        } catch (java.net.BindException e) {
+            throw new IllegalStateException("port " + port + " on " + host + " is in use; set PORT to another one");
+        }
+    }
+
+    /** Where a browser on this machine reaches it. */
+    URI baseUrl() {
+        return URI.create(
+                "http://" + (host.equals("127.0.0.1") || host.equals("0.0.0.0") ? "localhost" : host) + ":" + port());
     }
 
     public int port() {
@@ -71,9 +104,11 @@ public final class LocalServer implements AutoCloseable {
         return "http://127.0.0.1:" + port() + PROVIDER_PATH;
     }
 
-    public void start(ApiGateway api, Outbox outbox) {
+    /** @param tokens mints local tokens for POST /_local/token, or null when the API uses another issuer */
+    void start(ApiGateway api, Outbox outbox, TokenMint tokens) {
         this.api = api;
         this.outbox = outbox;
+        this.tokens = tokens;
         server.start();
     }
 
@@ -84,15 +119,11 @@ public final class LocalServer implements AutoCloseable {
         ApiGateway.Answer answer;
         try {
             if (path.startsWith("/_local/")) {
-                ApiGateway.Answer local = method.equals("OPTIONS")
-                        ? new ApiGateway.Answer(
-                                204,
-                                Map.of(
-                                        "access-control-allow-methods", List.of("GET,POST,PUT,DELETE"),
-                                        "access-control-allow-headers", List.of("content-type,idempotency-key")),
-                                new byte[0])
-                        : local(exchange, method, path);
-                answer = local == NO_ANSWER ? NO_ANSWER : withAnyOrigin(local);
+                answer = isForeign(exchange)
+                        ? ApiGateway.Answer.json(403, "{\"error\":\"the local endpoints serve this origin only\"}")
+                        : method.equals("OPTIONS")
+                                ? new ApiGateway.Answer(204, Map.of(), new byte[0]) // no CORS: no other origin
+                                : path.equals(TOKEN_PATH) ? token(exchange, method) : local(exchange, method, path);
             } else if (api.handles(method, path) || !(method.equals("GET") || method.equals("HEAD"))) {
                 answer = api.serve(exchange);
             } else {
@@ -166,11 +197,53 @@ public final class LocalServer implements AutoCloseable {
         }
     }
 
-    /** The outbox is a local tool: any page may call it (a page served elsewhere, pointed at this API). */
-    private static ApiGateway.Answer withAnyOrigin(ApiGateway.Answer answer) {
-        Map<String, List<String>> headers = new java.util.LinkedHashMap<>(answer.headers());
-        headers.put("access-control-allow-origin", List.of("*"));
-        return new ApiGateway.Answer(answer.status(), headers, answer.body());
+    /**
+     * POST /_local/token {"sub": "alice", "scope": "mailbatch/read", "ttlSeconds": 3600}: a token
+     * from the local issuer (scope and ttl optional: both scopes, an hour).
+     */
+    private ApiGateway.Answer token(HttpExchange exchange, String method) throws IOException {
+        if (!method.equals("POST")) {
+            return ApiGateway.Answer.json(405, "{\"error\":\"POST a JSON object: sub, scope, ttlSeconds\"}");
+        }
+        if (tokens == null) {
+            return ApiGateway.Answer.json(404, "{\"error\":\"the API uses another issuer (JwtIssuer)\"}");
+        }
+        try {
+            JsonNode request = Json.MAPPER.readTree(exchange.getRequestBody());
+            if (request == null || !request.isObject() || !request.path("sub").isTextual()) {
+                return ApiGateway.Answer.json(400, "{\"error\":\"sub: required, a string\"}");
+            }
+            List<String> scopes = request.path("scope").isTextual()
+                    ? List.of(request.path("scope").asText().trim().split("\\s+"))
+                    : DEFAULT_SCOPES;
+            Duration ttl = Duration.ofSeconds(request.path("ttlSeconds").asLong(3600));
+            String token = tokens.mint(request.path("sub").asText(), scopes, ttl);
+            return ApiGateway.Answer.json(
+                    200,
+                    Json.MAPPER
+                            .createObjectNode()
+                            .put("access_token", token)
+                            .put("token_type", "Bearer")
+                            .put("expires_in", ttl.toSeconds())
+                            .put("scope", String.join(" ", scopes))
+                            .toString());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ApiGateway.Answer.json(400, "{\"error\":\"body is not JSON\"}");
+        } catch (IllegalArgumentException e) {
+            return ApiGateway.Answer.json(
+                    400,
+                    Json.MAPPER.createObjectNode().put("error", e.getMessage()).toString());
+        }
+    }
+
+    /**
+     * Whether a page of another origin sent the request: the local endpoints (the outbox, its
+     * faults, the token) are this origin's tools only, and answer no other (nor send CORS headers).
+     */
+    private static boolean isForeign(HttpExchange exchange) {
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        return origin != null && !origin.equals("http://" + host);
     }
 
     /** A static file of the web page, or null when there is none at this path. */
@@ -184,7 +257,11 @@ public final class LocalServer implements AutoCloseable {
         String type = TYPES.getOrDefault(name.substring(name.lastIndexOf('.') + 1), "application/octet-stream");
         return new ApiGateway.Answer(
                 200,
-                Map.of("content-type", List.of(type), "cache-control", List.of("no-cache")),
+                Map.of(
+                        "content-type", List.of(type),
+                        "cache-control", List.of("no-cache"),
+                        "x-content-type-options", List.of("nosniff"),
+                        "content-security-policy", List.of(PAGE_POLICY)),
                 Files.readAllBytes(file));
     }
 

@@ -165,6 +165,14 @@ public final class Template {
                 List<?> l = (List<?>) arg;
                 return String.valueOf(resolve(l.get(0))).equals(String.valueOf(resolve(l.get(1))));
             }
+            case "Fn::Split" -> {
+                List<?> l = (List<?>) arg;
+                return List.of(String.valueOf(resolve(l.get(1)))
+                        .split(java.util.regex.Pattern.quote(String.valueOf(l.get(0))), -1));
+            }
+            case "Fn::Not" -> {
+                return !Boolean.TRUE.equals(resolve(((List<?>) arg).get(0)));
+            }
             case "Fn::If" -> {
                 List<?> l = (List<?>) arg;
                 Object condition = resolve(map(root.get("Conditions")).get(String.valueOf(l.get(0))));

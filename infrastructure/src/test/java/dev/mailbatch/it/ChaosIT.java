@@ -52,5 +52,12 @@ class ChaosIT {
         assertThat(report.repeatedKeys())
                 .as("retries of emails whose answer was lost or not recorded")
                 .isPositive();
+        // What the functions logged through all of it (kills, retries, lost answers): no address, no token.
+        String log = java.nio.file.Files.readString(root.resolve("infrastructure/target/local/functions.log"));
+        assertThat(log).contains("jobId=");
+        assertThat(log)
+                .doesNotContainPattern("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
+                .doesNotContain("eyJ")
+                .doesNotContainIgnoringCase("bearer");
     }
 }

@@ -368,6 +368,7 @@ class GuaranteesIT {
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
         jobs.create(Job.submitted(
                 id,
+                TestStack.OWNER,
                 new Job.Content("news@mailbatch.example", "Hi", "body", null),
                 60,
                 chunks.size(),

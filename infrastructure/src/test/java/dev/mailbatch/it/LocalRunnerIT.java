@@ -41,6 +41,8 @@ class LocalRunnerIT {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private LocalRunner runner;
     private URI base;
+    /** A token of the runner's own issuer, as infrastructure/bin/token prints it. */
+    private String token;
 
     @BeforeAll
     void start(Backend backend) throws Exception {
@@ -58,17 +60,33 @@ class LocalRunnerIT {
                 "1");
         runner = LocalRunner.start(new LocalRunner.Options(
                 root,
-                Map.of("WorkerMaxConcurrency", "3"),
+                Map.of("WorkerMaxConcurrency", "3", "CorsAllowOrigin", "http://page.test"),
                 env::get,
                 new PrintStream(console, true, StandardCharsets.UTF_8)));
         base = runner.baseUrl();
+        HttpResponse<String> minted = http.send(
+                HttpRequest.newBuilder(base.resolve("/_local/token"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"runner-it\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(minted.statusCode()).as(minted.body()).isEqualTo(200);
+        token = json(minted).path("access_token").asText();
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         if (runner != null) {
             runner.close();
         }
+        // What the functions logged while serving this class's requests (several hundred emails,
+        // tokens on every request, lost answers, retries): no address, no token.
+        String log = java.nio.file.Files.readString(Path.of(System.getProperty("mailbatch.root", ".."))
+                .resolve("infrastructure/target/local/functions.log"));
+        assertThat(log).as("the functions logged something").contains("jobId=");
+        assertThat(log)
+                .doesNotContainPattern("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
+                .doesNotContain("eyJ") // a JWT's first bytes
+                .doesNotContainIgnoringCase("bearer");
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
@@ -76,7 +94,9 @@ class LocalRunnerIT {
     }
 
     private HttpRequest.Builder at(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));
+        return HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token);
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {
@@ -183,7 +203,7 @@ class LocalRunnerIT {
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(preflight.statusCode()).isEqualTo(204);
         assertThat(preflight.headers().firstValue("access-control-allow-origin"))
-                .contains("*");
+                .contains("http://page.test");
         assertThat(preflight
                         .headers()
                         .firstValue("access-control-allow-headers")
@@ -206,6 +226,16 @@ class LocalRunnerIT {
         assertThat(get.statusCode()).isEqualTo(404);
         assertThat(get.headers().firstValue("access-control-expose-headers").orElse(""))
                 .contains("retry-after");
+        HttpResponse<String> otherOrigin = send(at("/emails/" + UUID.randomUUID())
+                .header("Origin", "http://evil.example")
+                .GET());
+        assertThat(otherOrigin.headers().firstValue("access-control-allow-origin"))
+                .isEmpty();
+        assertThat(get.headers().firstValue("x-content-type-options")).contains("nosniff");
+        HttpResponse<String> outboxFromElsewhere = send(at("/_local/outbox").header("Origin", "http://evil.example"));
+        assertThat(outboxFromElsewhere.statusCode()).isEqualTo(403);
+        assertThat(outboxFromElsewhere.headers().firstValue("access-control-allow-origin"))
+                .isEmpty();
     }
 
     @Test
@@ -281,5 +311,46 @@ class LocalRunnerIT {
         assertThat(send(at("/_local/nothing").GET()).statusCode()).isEqualTo(404);
         assertThat(List.of(send(at("/_local/outbox?limit=x").GET()).statusCode()))
                 .containsExactly(400);
+    }
+
+    @Test
+    void theApiLetsInOnlyTokensOfItsIssuerWithTheRouteScope() throws Exception {
+        String body = "{\"emails\":[\"a@example.com\"],\"subject\":\"Hi\",\"text\":\"Hello\"}";
+        HttpResponse<String> none = send(HttpRequest.newBuilder(base.resolve("/emails"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(json(none).path("message").asText()).isEqualTo("Unauthorized");
+        assertThat(none.headers().firstValue("www-authenticate").orElse("")).contains("invalid_token");
+
+        HttpResponse<String> readOnly = http.send(
+                HttpRequest.newBuilder(base.resolve("/_local/token"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"reader\",\"scope\":\"mailbatch/read\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> forbidden = send(HttpRequest.newBuilder(base.resolve("/emails"))
+                .header("Content-Type", "application/json")
+                .header(
+                        "Authorization",
+                        "Bearer " + json(readOnly).path("access_token").asText())
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        assertThat(forbidden.statusCode()).isEqualTo(403);
+        assertThat(json(forbidden).path("message").asText()).isEqualTo("Forbidden");
+        assertThat(forbidden.headers().firstValue("www-authenticate").orElse(""))
+                .contains("insufficient_scope")
+                .contains("mailbatch/send");
+    }
+
+    @Test
+    void theTokenEndpointServesOnlyPagesOfItsOwnOrigin() throws Exception {
+        HttpResponse<String> foreign = http.send(
+                HttpRequest.newBuilder(base.resolve("/_local/token"))
+                        .header("Origin", "http://evil.example")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"mallory\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        assertThat(foreign.headers().firstValue("access-control-allow-origin")).isEmpty();
+        assertThat(foreign.body()).doesNotContain("access_token");
     }
 }

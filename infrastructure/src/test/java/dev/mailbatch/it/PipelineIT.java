@@ -153,8 +153,8 @@ class PipelineIT {
         assertThat(accepted.body().path("statusUrl").asText()).isEqualTo("/emails/" + jobId);
         assertThat(deliveries()).as("submit sends nothing itself").isEmpty();
         assertThat(stack.storedItems())
-                .as("one job record, whatever the batch size")
-                .isEqualTo(1);
+                .as("one job record and its owner's usage record, whatever the batch size")
+                .isEqualTo(2);
         assertThat(stack.events.backlog()).as("121 recipients in chunks of 50").isEqualTo(3);
 
         TestStack.Response pending = stack.get("/emails/" + jobId);
@@ -356,7 +356,9 @@ class PipelineIT {
         // A sender seam that "kills" the worker right after the 30th email reached the provider.
         AtomicInteger sends = new AtomicInteger();
         EmailSender real = HttpProviderSender.create(
-                URI.create("http://127.0.0.1:" + provider.port() + "/send"), new Secret(""), Duration.ofSeconds(5));
+                URI.create("http://127.0.0.1:" + provider.port() + "/send"),
+                () -> new Secret(""),
+                Duration.ofSeconds(5));
         EmailSender diesOnce = email -> {
             var result = real.send(email);
             if (sends.incrementAndGet() == 30) {

@@ -1,6 +1,7 @@
 package dev.mailbatch.it;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,6 +40,11 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  */
 final class TestStack {
     static final LocalContext.LogSink LOG = LocalContext.LogSink.STDOUT;
+    /** The caller every request of a test comes from, unless it names another. */
+    static final LambdaEvents.Caller CALLER = LambdaEvents.Caller.of("it-caller", "mailbatch/send", "mailbatch/read");
+    /** The owner of the jobs {@link #CALLER} submits, as the functions record it. */
+    static final String OWNER = "jwt:it-caller";
+
     final Backend backend;
     final Template template;
     final StackResources resources;
@@ -117,10 +123,11 @@ final class TestStack {
     /** What a function of this stack is built from: its template environment with the test's overrides. */
     Wiring wiring(String function, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>(template.environment(function));
+        env.put("MAX_SEND_RATE", "1000"); // the ITs' outboxes take any rate; RateIT sets its own
         env.putAll(overrides);
         // The API handlers run on the test's clock; the worker, as before, on the system's.
         Clock functionClock = function.equals("SendEmailsFunction") ? Clock.systemUTC() : clock;
-        return new Wiring(env::get, () -> dynamo, () -> sqs, backend::ses, functionClock);
+        return new Wiring(env::get, () -> dynamo, () -> sqs, backend::ses, backend::ssm, functionClock);
     }
 
     /** @param sender the test's sender, or null for the one the configuration names */
@@ -142,13 +149,27 @@ final class TestStack {
         return submit(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers, body, base64));
     }
 
-    /** Hands an event, as a test shaped it, to the stack's SubmitBatch handler. */
-    Response submit(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
-        return read(submit.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
+    /** Hands an event, as a test shaped it, to the stack's SubmitBatch handler, from the stack's caller. */
+    Response submit(APIGatewayV2HTTPEvent event) {
+        return submit(event, CALLER);
+    }
+
+    /** The same, from {@code caller} (as API Gateway's authorizer passes it; null: no authorizer ran). */
+    Response submit(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
+        return read(submit.handleRequest(authorized(event, caller), new LocalContext("SubmitBatch", 29, LOG)));
+    }
+
+    private static APIGatewayV2HTTPEvent authorized(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
+        return caller == null ? event : LambdaEvents.withCaller(event, caller);
     }
 
     /** GET a path such as /emails/{id} or /emails/{id}/recipients?status=SENT, routed by the template's routes. */
     Response get(String pathAndQuery) {
+        return get(pathAndQuery, CALLER);
+    }
+
+    /** The same, from {@code caller}. */
+    Response get(String pathAndQuery, LambdaEvents.Caller caller) {
         String[] parts = pathAndQuery.split("\\?", 2);
         var match = routes.match("GET", parts[0]);
         if (match.isEmpty()) {
@@ -164,7 +185,7 @@ final class TestStack {
                 Map.of(),
                 null,
                 false);
-        return read(status.handleRequest(event, new LocalContext("JobStatus", 29, LOG)));
+        return read(status.handleRequest(authorized(event, caller), new LocalContext("JobStatus", 29, LOG)));
     }
 
     /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
@@ -185,13 +206,18 @@ final class TestStack {
 
     /** DELETE /emails/{id}, routed by the template's routes. */
     Response delete(String path) {
+        return delete(path, CALLER);
+    }
+
+    /** The same, from {@code caller}. */
+    Response delete(String path, LambdaEvents.Caller caller) {
         var match = routes.match("DELETE", path);
         if (match.isEmpty()) {
             return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found"));
         }
         var event = LambdaEvents.http(
                 "DELETE", match.get().route().path(), path, match.get().pathParameters(), "", Map.of(), null, false);
-        return read(cancel.handleRequest(event, new LocalContext("CancelJob", 29, LOG)));
+        return read(cancel.handleRequest(authorized(event, caller), new LocalContext("CancelJob", 29, LOG)));
     }
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
@@ -207,11 +233,11 @@ final class TestStack {
                 false));
     }
 
-    Response postWithBrokenQueue(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event) {
+    Response postWithBrokenQueue(APIGatewayV2HTTPEvent event) {
         Map<String, String> broken = new HashMap<>(env);
         broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
         SubmitBatchHandler handler = new SubmitBatchHandler(wiring("SubmitBatchFunction", broken));
-        return read(handler.handleRequest(event, new LocalContext("SubmitBatch", 29, LOG)));
+        return read(handler.handleRequest(authorized(event, CALLER), new LocalContext("SubmitBatch", 29, LOG)));
     }
 
     /** Runs the worker until the queue is empty; a batch whose invocation died comes back at once (its visibility ends). */

@@ -49,11 +49,19 @@ class ApiRoutesTest {
     }
 
     @Test
-    void corsComesFromTheHttpApi() {
-        ApiRoutes.Cors cors = routes.cors();
-        assertThat(cors.allowOrigins()).containsExactly("*");
+    void corsComesFromTheHttpApiForTheOneOriginNamedAndNoneByDefault() {
+        assertThat(routes.cors().allowOrigins()).isEmpty();
+        assertThat(routes.cors().allowedOrigin("http://elsewhere.test")).isEmpty();
+        ApiRoutes.Cors cors = ApiRoutes.from(Template.read(
+                                Path.of(System.getProperty("mailbatch.root", ".."))
+                                        .resolve("template.yaml"),
+                                Map.of("CorsAllowOrigin", "https://app.example"))
+                        .bind("ApiAccessLogGroup.Arn", "arn:logs"))
+                .cors();
+        assertThat(cors.allowOrigins()).containsExactly("https://app.example");
         assertThat(cors.exposeHeaders()).contains("location", "retry-after");
-        assertThat(cors.allowedOrigin("http://elsewhere.test")).contains("*");
+        assertThat(cors.allowHeaders()).contains("authorization", "idempotency-key");
+        assertThat(cors.allowedOrigin("http://elsewhere.test")).isEmpty();
         assertThat(cors.allowedOrigin(null)).isEmpty();
         ApiRoutes.Cors one = new ApiRoutes.Cors(List.of("https://app.example"), List.of(), List.of(), List.of(), 0);
         assertThat(one.allowedOrigin("https://APP.example")).contains("https://APP.example");

@@ -26,6 +26,7 @@ class TemplateTest {
             .bind("SubmitBatchLogGroup", "SubmitBatchLogGroup")
             .bind("JobStatusLogGroup", "JobStatusLogGroup")
             .bind("SendEmailsLogGroup", "SendEmailsLogGroup")
+            .bind("ApiAccessLogGroup.Arn", "arn:logs:access")
             .bind("CancelJobLogGroup", "CancelJobLogGroup");
 
     private int integer(Object value) {
@@ -124,7 +125,12 @@ class TemplateTest {
                 Template.map(template.properties("WorkQueue").get("RedrivePolicy"));
         assertThat(String.valueOf(redrive.get("maxReceiveCount")))
                 .isEqualTo(template.environment("SendEmailsFunction").get("MAX_DELIVERIES"));
-        assertThat(String.valueOf(template.properties("Api").get("CorsConfiguration")))
+        Template withCors = Template.read(
+                        Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"),
+                        Map.of("CorsAllowOrigin", "https://page.test"))
+                .bind("ApiAccessLogGroup.Arn", "arn:logs:access");
+        assertThat(String.valueOf(withCors.properties("Api").get("CorsConfiguration")))
+                .contains("https://page.test")
                 .contains("DELETE")
                 .contains("idempotency-key")
                 .contains("idempotent-replayed");
@@ -157,9 +163,134 @@ class TemplateTest {
                     new LocalFunctions.LocalFunction(fn, handler, recording), unreachable, Faults.NONE);
             assertThat(read).as(fn).isEqualTo(new TreeSet<>(given.keySet()));
         }
-        assertThat(template.environment("SendEmailsFunction")).containsKey("PROVIDER_TOKEN");
+        assertThat(template.environment("SendEmailsFunction")).containsKey("PROVIDER_TOKEN_PARAMETER");
         for (String api : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction")) {
-            assertThat(template.environment(api)).as(api).doesNotContainKey("PROVIDER_TOKEN");
+            assertThat(template.environment(api)).as(api).doesNotContainKey("PROVIDER_TOKEN_PARAMETER");
         }
+    }
+
+    @Test
+    void everyRouteNeedsATokenOfTheConfiguredIssuerWithItsScope() {
+        Template t = Template.read(
+                        Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"),
+                        Map.of("JwtIssuer", "https://issuer.test", "CorsAllowOrigin", "https://page.test"))
+                .bind("WorkQueue", "q")
+                .bind("JobsTable", "t");
+        ApiRoutes routes = ApiRoutes.from(t);
+        assertThat(routes.jwt()).hasValue(new ApiRoutes.JwtAuth("https://issuer.test", List.of("mailbatch")));
+        Map<String, List<String>> scopes = new java.util.TreeMap<>();
+        routes.routes().forEach(r -> {
+            assertThat(r.authorized()).as(r.key()).isTrue();
+            scopes.put(r.key(), r.scopes());
+        });
+        assertThat(scopes)
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "POST /emails", List.of("mailbatch/send"),
+                        "DELETE /emails/{jobId}", List.of("mailbatch/send"),
+                        "GET /emails/{jobId}", List.of("mailbatch/read"),
+                        "GET /emails/{jobId}/recipients", List.of("mailbatch/read")));
+        assertThat(template.parameter("JwtIssuer"))
+                .as("no default issuer: a deploy must name one")
+                .isEqualTo("");
+        assertThat(String.valueOf(template.section("Parameters").get("JwtIssuer")))
+                .contains("^https://");
+        assertThat(routes.cors().allowHeaders()).contains("authorization");
+    }
+
+    @Test
+    void noSecretIsInAnEnvironmentVariableOrAParameter() {
+        for (String fn :
+                List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
+            assertThat(template.environment(fn).keySet())
+                    .as(fn)
+                    .allSatisfy(name -> assertThat(name.matches(".*(TOKEN|SECRET|PASSWORD|KEY)$"))
+                            .as(name + " names a secret's value (only a *_PARAMETER name may point at one)")
+                            .isFalse());
+        }
+        assertThat(template.section("Parameters").values())
+                .allSatisfy(p -> assertThat(Template.map(p)).doesNotContainKey("NoEcho"));
+        // The worker may read the token's parameter (when one is named), and only it.
+        assertThat(String.valueOf(template.property("SendEmailsFunction", "Policies")))
+                .doesNotContain("ssm:");
+        Template named = Template.read(
+                        Path.of(System.getProperty("mailbatch.root", "..")).resolve("template.yaml"),
+                        Map.of("ProviderTokenParameter", "/mailbatch/provider-token"))
+                .bind("JobsTable.Arn", "arn:t")
+                .bind("WorkQueue.Arn", "arn:q")
+                .bind("AWS::Partition", "aws")
+                .bind("AWS::Region", "us-east-1")
+                .bind("AWS::AccountId", "000000000000");
+        assertThat(String.valueOf(named.property("SendEmailsFunction", "Policies")))
+                .contains("ssm:GetParameter")
+                .contains("parameter/mailbatch/provider-token");
+        for (String api : List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction")) {
+            assertThat(String.valueOf(template.property(api, "Policies")))
+                    .as(api)
+                    .doesNotContain("ssm:");
+        }
+    }
+
+    /** The template's security promises, each a check that fails when the template breaks it. */
+    @Test
+    void theTemplateIsSecureByDefault() {
+        // an authorizer on the API, and CORS for one named origin only, none by default
+        assertThat(Template.map(template.properties("Api").get("Auth"))).containsKey("DefaultAuthorizer");
+        assertThat(template.parameter("CorsAllowOrigin")).isEqualTo("");
+        assertThat(template.properties("Api").get("CorsConfiguration")).isNull(); // resolved to AWS::NoValue
+        String corsPattern =
+                String.valueOf(Template.map(template.section("Parameters").get("CorsAllowOrigin"))
+                        .get("AllowedPattern"));
+        assertThat("*").doesNotMatch(corsPattern);
+        assertThat("https://mail.example.com").matches(corsPattern);
+        // every queue encrypted, and reachable over TLS only
+        List<Object> tlsOnly = new ArrayList<>();
+        template.resources().forEach((id, r) -> {
+            if ("AWS::SQS::QueuePolicy".equals(Template.map(r).get("Type"))) {
+                String doc = String.valueOf(
+                        Template.map(Template.map(r).get("Properties")).get("PolicyDocument"));
+                if (doc.contains("Deny") && doc.contains("aws:SecureTransport")) {
+                    tlsOnly.addAll((List<?>)
+                            Template.map(Template.map(r).get("Properties")).get("Queues"));
+                }
+            }
+        });
+        template.resources().forEach((id, r) -> {
+            if ("AWS::SQS::Queue".equals(Template.map(r).get("Type"))) {
+                assertThat(template.properties(id)).as(id).containsEntry("SqsManagedSseEnabled", true);
+                assertThat(tlsOnly).as(id + " has a TLS-only policy").contains(Map.of("Ref", id));
+            }
+        });
+        // no * action or resource, and each API function's concurrency reserved (and capped)
+        for (String fn :
+                List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction")) {
+            for (Object policy : (List<?>) template.property(fn, "Policies")) {
+                for (Object statement : (List<?>) Template.map(policy).get("Statement")) {
+                    Map<String, Object> st = Template.map(statement);
+                    List<Object> actions =
+                            st.get("Action") instanceof List<?> l ? List.copyOf(l) : List.of(st.get("Action"));
+                    List<Object> resources =
+                            st.get("Resource") instanceof List<?> l ? List.copyOf(l) : List.of(st.get("Resource"));
+                    assertThat(actions)
+                            .as(fn)
+                            .noneMatch(a -> String.valueOf(a).equals("*")
+                                    || String.valueOf(a).endsWith(":*"));
+                    assertThat(resources)
+                            .as(fn)
+                            .noneMatch(r -> String.valueOf(r).equals("*"));
+                }
+            }
+            assertThat(template.property(fn, "ReservedConcurrentExecutions"))
+                    .as(fn)
+                    .isNotNull();
+        }
+        // retries and redrive that can not be configured away
+        int minDeliveries = integer(Template.map(template.section("Parameters").get("MaxDeliveries"))
+                .get("MinValue"));
+        assertThat(minDeliveries).isGreaterThanOrEqualTo(5);
+        // the API's access log: JSON with who called what
+        String format = String.valueOf(Template.map(template.properties("Api").get("AccessLogSettings"))
+                .get("Format"));
+        assertThat(format).contains("$context.requestId", "sourceIp", "routeKey", "status", "authorizer.claims.sub");
+        assertThat(template.properties("ApiAccessLogGroup")).containsKey("RetentionInDays");
     }
 }

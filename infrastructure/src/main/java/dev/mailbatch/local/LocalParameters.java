@@ -1,0 +1,38 @@
+package dev.mailbatch.local;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import software.amazon.awssdk.services.ssm.model.ParameterType;
+
+/**
+ * The local stack's template parameters: the caller's, and where the caller names none, the local
+ * OpenID issuer as JwtIssuer and, with PROVIDER_TOKEN set, an SSM SecureString holding it as
+ * ProviderTokenParameter (kept where a deployed stack keeps it).
+ *
+ * @param issuer the local issuer started for JwtIssuer (the caller closes it), if one was
+ */
+record LocalParameters(Map<String, String> values, Optional<LocalIssuer> issuer) {
+
+    static LocalParameters resolve(
+            Map<String, String> overrides, Function<String, String> env, String stack, Backend backend) {
+        Map<String, String> parameters = new LinkedHashMap<>(overrides);
+        LocalIssuer issuer = null;
+        if (!parameters.containsKey("JwtIssuer")) {
+            issuer = LocalIssuer.start();
+            parameters.put("JwtIssuer", issuer.url());
+        }
+        String providerToken = env.apply("PROVIDER_TOKEN");
+        if (providerToken != null && !providerToken.isBlank() && !parameters.containsKey("ProviderTokenParameter")) {
+            String name = "/" + stack + "/provider-token";
+            backend.ssm()
+                    .putParameter(r -> r.name(name)
+                            .type(ParameterType.SECURE_STRING)
+                            .value(providerToken.trim())
+                            .overwrite(true));
+            parameters.put("ProviderTokenParameter", name);
+        }
+        return new LocalParameters(Map.copyOf(parameters), Optional.ofNullable(issuer));
+    }
+}

@@ -1,0 +1,138 @@
+package dev.mailbatch.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.config.Json;
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.local.Outbox;
+import dev.mailbatch.store.RateStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The stack-wide send rate: five workers draining at once never send more than MaxSendRate x 1.1
+ * emails in any one-second window (measured at the provider), and a provider's "slow down"
+ * pauses every worker.
+ */
+@ExtendWith(BackendExtension.class)
+class RateIT {
+    private static final int RATE = 20;
+    private static final int EMAILS = 240;
+
+    @Test
+    void fiveWorkersTogetherStayUnderTheRate(Backend backend) throws Exception {
+        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                .toAbsolutePath()
+                .normalize();
+        Map<String, String> env = Map.of(
+                "AWS_ENDPOINT_URL",
+                backend.endpoint().toString(),
+                "PORT",
+                "0",
+                "STACK_NAME",
+                "rate-" + UUID.randomUUID().toString().substring(0, 8));
+        Map<String, String> parameters = Map.of(
+                "MaxSendRate", Integer.toString(RATE),
+                "WorkerMaxConcurrency", "5",
+                "WorkerBatchSize", "1",
+                "ChunkSize", "10");
+        try (LocalRunner runner = LocalRunner.start(new LocalRunner.Options(
+                root,
+                parameters,
+                env::get,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))) {
+            HttpClient http = HttpClient.newHttpClient();
+            String token = Json.MAPPER
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(runner.baseUrl().resolve("/_local/token"))
+                                            .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"rate\"}"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body())
+                    .path("access_token")
+                    .asText();
+            String emails = String.join(
+                    ",",
+                    IntStream.range(0, EMAILS)
+                            .mapToObj(i -> "\"r" + i + "@example.com\"")
+                            .toList());
+            HttpResponse<String> accepted = http.send(
+                    HttpRequest.newBuilder(runner.baseUrl().resolve("/emails"))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"emails\":[" + emails + "],\"subject\":\"Rate\",\"text\":\"x\"}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(accepted.statusCode()).isEqualTo(202);
+            String location = accepted.headers().firstValue("location").orElseThrow();
+            Instant deadline = Instant.now().plusSeconds(120);
+            JsonNode job;
+            do {
+                Thread.sleep(500); // poll interval
+                job = Json.MAPPER.readTree(http.send(
+                                HttpRequest.newBuilder(runner.baseUrl().resolve(location))
+                                        .header("Authorization", "Bearer " + token)
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
+            } while (job.path("pending").asInt() > 0 && Instant.now().isBefore(deadline));
+            assertThat(job.path("sent").asInt()).isEqualTo(EMAILS);
+
+            List<Instant> sends = runner.outbox().emails().stream()
+                    .map(Outbox.Email::acceptedAt)
+                    .sorted()
+                    .toList();
+            int busiest = 0;
+            for (int i = 0, j = 0; i < sends.size(); i++) {
+                while (j < sends.size() && sends.get(j).isBefore(sends.get(i).plusSeconds(1))) {
+                    j++;
+                }
+                busiest = Math.max(busiest, j - i);
+            }
+            Map<Long, Integer> perSecond = new TreeMap<>();
+            Instant first = sends.getFirst();
+            sends.forEach(t -> perSecond.merge(Duration.between(first, t).toSeconds(), 1, Integer::sum));
+            System.out.printf(
+                    "RateIT: %d emails, MaxSendRate %d, 5 workers: busiest 1-second window %d (limit %.0f); per second %s%n",
+                    sends.size(), RATE, busiest, RATE * 1.1, perSecond.values());
+            assertThat(busiest).isLessThanOrEqualTo((int) Math.floor(RATE * 1.1));
+            assertThat(Duration.between(first, sends.getLast()).toSeconds())
+                    .as("the rate was the bound, not something else")
+                    .isGreaterThanOrEqualTo(EMAILS / RATE - 2);
+        }
+    }
+
+    @Test
+    void aProvidersSlowDownPausesEveryWorker(Backend backend) {
+        TestStack stack = new TestStack(backend, Map.of("PROVIDER_URL", "http://127.0.0.1:9/send"));
+        RateStore bucket = new RateStore(stack.dynamo, stack.resources.table());
+        Instant now = Instant.now();
+        assertThat(bucket.take(5, 10, 5, now).tokens()).isEqualTo(5);
+        assertThat(bucket.take(1, 10, 5, now).tokens())
+                .as("empty until it refills")
+                .isZero();
+        assertThat(bucket.take(1, 10, 5, now.plusMillis(150)).tokens()).isEqualTo(1);
+        bucket.pauseUntil(now.plusSeconds(30));
+        RateStore.Grant paused = bucket.take(1, 10, 5, now.plusSeconds(10));
+        assertThat(paused.tokens()).isZero();
+        assertThat(paused.retryIn()).isBetween(Duration.ofSeconds(19), Duration.ofSeconds(20));
+        assertThat(bucket.take(1, 10, 5, now.plusSeconds(31)).tokens()).isEqualTo(1);
+    }
+}
