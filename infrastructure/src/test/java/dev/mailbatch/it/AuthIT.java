@@ -6,12 +6,9 @@ import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -46,21 +43,8 @@ class AuthIT {
     void start(Backend backend) throws Exception {
         this.backend = backend;
         issuer = new TestIssuer();
-        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
-                .toAbsolutePath()
-                .normalize();
-        Map<String, String> env = Map.of(
-                "AWS_ENDPOINT_URL",
-                backend.endpoint().toString(),
-                "PORT",
-                "0",
-                "STACK_NAME",
-                "auth-" + UUID.randomUUID().toString().substring(0, 8));
-        runner = LocalRunner.start(new LocalRunner.Options(
-                root,
-                Map.of("JwtIssuer", issuer.url()),
-                env::get,
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        runner = LocalRuns.start(
+                backend, "auth", Map.of("JwtIssuer", issuer.url()), Map.of(), new ByteArrayOutputStream());
     }
 
     @AfterAll

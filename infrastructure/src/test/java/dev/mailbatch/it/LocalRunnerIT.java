@@ -8,7 +8,6 @@ import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,31 +45,14 @@ class LocalRunnerIT {
 
     @BeforeAll
     void start(Backend backend) throws Exception {
-        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
-                .toAbsolutePath()
-                .normalize();
-        Map<String, String> env = Map.of(
-                "AWS_ENDPOINT_URL",
-                backend.endpoint().toString(),
-                "PORT",
-                "0",
-                "STACK_NAME",
-                "runner-" + UUID.randomUUID().toString().substring(0, 8),
-                "RETRY_BASE_SECONDS",
-                "1");
-        runner = LocalRunner.start(new LocalRunner.Options(
-                root,
+        runner = LocalRuns.start(
+                backend,
+                "runner",
                 Map.of("WorkerMaxConcurrency", "3", "CorsAllowOrigin", "http://page.test"),
-                env::get,
-                new PrintStream(console, true, StandardCharsets.UTF_8)));
+                Map.of("RETRY_BASE_SECONDS", "1"),
+                console);
         base = runner.baseUrl();
-        HttpResponse<String> minted = http.send(
-                HttpRequest.newBuilder(base.resolve("/_local/token"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"runner-it\"}"))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(minted.statusCode()).as(minted.body()).isEqualTo(200);
-        token = json(minted).path("access_token").asText();
+        token = LocalRuns.token(runner, "runner-it");
     }
 
     @AfterAll

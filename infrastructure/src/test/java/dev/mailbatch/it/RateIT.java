@@ -9,18 +9,14 @@ import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.Outbox;
 import dev.mailbatch.store.RateStore;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -37,36 +33,14 @@ class RateIT {
 
     @Test
     void fiveWorkersTogetherStayUnderTheRate(Backend backend) throws Exception {
-        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
-                .toAbsolutePath()
-                .normalize();
-        Map<String, String> env = Map.of(
-                "AWS_ENDPOINT_URL",
-                backend.endpoint().toString(),
-                "PORT",
-                "0",
-                "STACK_NAME",
-                "rate-" + UUID.randomUUID().toString().substring(0, 8));
         Map<String, String> parameters = Map.of(
                 "MaxSendRate", Integer.toString(RATE),
                 "WorkerMaxConcurrency", "5",
                 "WorkerBatchSize", "1",
                 "ChunkSize", "10");
-        try (LocalRunner runner = LocalRunner.start(new LocalRunner.Options(
-                root,
-                parameters,
-                env::get,
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))) {
+        try (LocalRunner runner = LocalRuns.start(backend, "rate", parameters, Map.of(), new ByteArrayOutputStream())) {
             HttpClient http = HttpClient.newHttpClient();
-            String token = Json.MAPPER
-                    .readTree(http.send(
-                                    HttpRequest.newBuilder(runner.baseUrl().resolve("/_local/token"))
-                                            .POST(HttpRequest.BodyPublishers.ofString("{\"sub\":\"rate\"}"))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString())
-                            .body())
-                    .path("access_token")
-                    .asText();
+            String token = LocalRuns.token(runner, "rate");
             String emails = String.join(
                     ",",
                     IntStream.range(0, EMAILS)

@@ -1,0 +1,58 @@
+package dev.mailbatch.it;
+
+import dev.mailbatch.config.Json;
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.LocalRunner;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/** The ITs' way to start a whole local stack on the emulator they share, and to sign in to it. */
+final class LocalRuns {
+    private LocalRuns() {}
+
+    /**
+     * @param name a prefix for the stack's queue and table names
+     * @param parameters template parameter overrides
+     * @param env environment over the runner's (the functions' variables)
+     * @param console where the runner's lines go
+     */
+    static LocalRunner start(
+            Backend backend, String name, Map<String, String> parameters, Map<String, String> env, OutputStream console)
+            throws IOException, InterruptedException {
+        Path root = Path.of(System.getProperty("mailbatch.root", ".."))
+                .toAbsolutePath()
+                .normalize();
+        Map<String, String> all = new HashMap<>(env);
+        all.put("AWS_ENDPOINT_URL", backend.endpoint().toString());
+        all.put("PORT", "0");
+        all.put("STACK_NAME", name + "-" + UUID.randomUUID().toString().substring(0, 8));
+        return LocalRunner.start(new LocalRunner.Options(
+                root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8)));
+    }
+
+    /** A token of the run's own issuer for {@code subject}, as infrastructure/bin/token gets one. */
+    static String token(LocalRunner runner, String subject) throws IOException, InterruptedException {
+        HttpResponse<String> minted = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(runner.baseUrl().resolve("/_local/token"))
+                                .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER
+                                        .createObjectNode()
+                                        .put("sub", subject)
+                                        .toString()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        if (minted.statusCode() != 200) {
+            throw new IllegalStateException("no token: " + minted.body());
+        }
+        return Json.MAPPER.readTree(minted.body()).path("access_token").asText();
+    }
+}
