@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * an Idempotency-Key header and an optional bearer token.
  *
  * <p>2xx: sent (the provider's message id is kept if the body has {@code id} or
- * {@code messageId}). 408, 429, 5xx, timeouts and I/O faults: transient, honouring Retry-After.
+ * {@code messageId}). 408, 409 (the same key still in progress), 429, 5xx, timeouts and I/O
+ * faults: transient, honouring Retry-After.
  * Any other status: permanent for that recipient.
  */
 public final class HttpProviderSender implements EmailSender {
@@ -104,7 +105,14 @@ public final class HttpProviderSender implements EmailSender {
             return new SendResult.Sent(messageId(body));
         }
         String reason = "provider answered " + status + snippet(body);
-        if (status == 408 || status == 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
+        // 409: every request carries an Idempotency-Key, and a provider that honours it answers 409
+        // while a request with the same key (another delivery of the chunk) is still in progress.
+        if (status == 408
+                || status == 409
+                || status == 429
+                || status >= 500
+                || status < 200
+                || (status >= 300 && status < 400)) {
             return new SendResult.TransientFailure(
                     reason, retryAfter.flatMap(v -> parseRetryAfter(v, now)).orElse(null), status == 429);
         }

@@ -77,4 +77,12 @@ class HttpProviderSenderTest {
                 .startsWith("provider answered 422: ")
                 .doesNotContain("bob@example.com");
     }
+
+    /** Regression (issue 11, defect 2): 409 to a keyed request means "in progress", not "refused". */
+    @org.junit.jupiter.api.Test
+    void aConflictOnTheIdempotencyKeyIsTransient() {
+        SendResult result = HttpProviderSender.classify(409, "{\"error\":\"in progress\"}", Optional.of("2"), NOW);
+        assertThat(result).isInstanceOf(SendResult.TransientFailure.class);
+        assertThat(((SendResult.TransientFailure) result).retryAfter()).isEqualTo(java.time.Duration.ofSeconds(2));
+    }
 }

@@ -237,6 +237,41 @@ class PipelineIT {
                 .isTrue();
     }
 
+    /**
+     * Regression (issue 11, defect 2): a provider that honours Idempotency-Key answers 409 while
+     * a request with the same key is still in progress (another delivery of the chunk). That is
+     * not a refusal: the recipient is retried with the key, and the job ends SENT, not FAILED.
+     */
+    @Test
+    void aConflictOnTheKeyIsRetriedNotRecordedAsAFailure(Backend backend) {
+        TestStack stack = stack(backend);
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(1)
+                .inScenario("in-flight")
+                .withRequestBody(matchingJsonPath("$.to", containing("busy@")))
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willSetStateTo("done")
+                .willReturn(aResponse()
+                        .withStatus(409)
+                        .withBody("{\"error\":\"a request with this Idempotency-Key is in progress\"}")));
+        String jobId = stack.postJson(batch(List.of("busy@example.com", "calm@example.com")))
+                .body()
+                .path("jobId")
+                .asText();
+
+        stack.events.drain(DRAIN);
+
+        JsonNode status = stack.get("/emails/" + jobId).body();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("sent").asInt()).isEqualTo(2);
+        assertThat(status.path("failed").asInt()).isZero();
+        List<LoggedRequest> busy =
+                deliveries().stream().filter(r -> to(r).startsWith("busy@")).toList();
+        assertThat(busy).hasSize(2);
+        assertThat(busy.get(0).getHeader("Idempotency-Key"))
+                .isEqualTo(busy.get(1).getHeader("Idempotency-Key"));
+    }
+
     @Test
     void permanentFailureIsRecordedAndNeverRetried(Backend backend) {
         TestStack stack = stack(backend);
