@@ -43,6 +43,16 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         ChunkResult process(ChunkMessage message, int delivery);
     }
 
+    /**
+     * How a chunk whose job is not ready yet comes back later as a new message (SendMessage with
+     * DelaySeconds): a copy starts its delivery count afresh, so waiting for a submit to finish
+     * never uses up the budget of deliveries (MaxDeliveries) that sending has.
+     */
+    @FunctionalInterface
+    interface Requeue {
+        void later(SQSEvent.SQSMessage message, Duration delay);
+    }
+
     /** How a message is kept away for a while (ChangeMessageVisibility): the seam to SQS. */
     @FunctionalInterface
     interface Visibility {
@@ -51,6 +61,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final ChunkWork work;
     private final Visibility visibility;
+    private final Requeue requeue;
     private final WorkerConfig config;
 
     /** The Lambda runtime's constructor. */
@@ -77,14 +88,19 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         this(
                 config,
                 processor(config, wiring, sender, faults)::process,
-                visibility(config, wiring.sqs().get()));
+                wiring.sqs().get());
     }
 
-    /** For tests of the adapter alone: the chunk work and the visibility change are seams. */
-    SendEmailsHandler(WorkerConfig config, ChunkWork work, Visibility visibility) {
+    private SendEmailsHandler(WorkerConfig config, ChunkWork work, SqsClient sqs) {
+        this(config, work, visibility(config, sqs), requeue(config, sqs));
+    }
+
+    /** For tests of the adapter alone: the chunk work and the two calls to SQS are seams. */
+    SendEmailsHandler(WorkerConfig config, ChunkWork work, Visibility visibility, Requeue requeue) {
         this.config = config;
         this.work = work;
         this.visibility = visibility;
+        this.requeue = requeue;
     }
 
     private static ChunkProcessor processor(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
@@ -99,6 +115,11 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 config.maxDeliveries(),
                 recordEvery(config),
                 faults);
+    }
+
+    private static Requeue requeue(WorkerConfig config, SqsClient sqs) {
+        return (message, delay) -> sqs.sendMessage(r ->
+                r.queueUrl(config.queueUrl()).messageBody(message.getBody()).delaySeconds((int) delay.toSeconds()));
     }
 
     private static Visibility visibility(WorkerConfig config, SqsClient sqs) {
@@ -165,8 +186,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                             + (result.notReady() ? " notReady=true" : ""),
                     LogLevel.INFO);
             if (result.notReady()) {
-                setVisibility(record, NOT_READY_DELAY, log);
-                return false;
+                return later(record, log);
             }
             if (result.needsRetry()) {
                 if (delivery >= config.maxDeliveries()) {
@@ -197,6 +217,21 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         Duration delay = RetryDelay.compute(
                 delivery, retryAfter, config.retryBase(), config.retryMax(), ThreadLocalRandom.current()::nextDouble);
         setVisibility(record, delay, log);
+    }
+
+    /**
+     * A chunk whose job is not ready: a copy comes back after {@link #NOT_READY_DELAY} and this one
+     * is done with; if the copy can not be sent, this one comes back instead (using a delivery).
+     */
+    private boolean later(SQSEvent.SQSMessage record, LambdaLogger log) {
+        try {
+            requeue.later(record, NOT_READY_DELAY);
+            return true;
+        } catch (SdkException e) {
+            log.log("could not requeue messageId=" + record.getMessageId() + ": " + describe(e), LogLevel.WARN);
+            setVisibility(record, NOT_READY_DELAY, log);
+            return false;
+        }
     }
 
     private void setVisibility(SQSEvent.SQSMessage record, Duration delay, LambdaLogger log) {

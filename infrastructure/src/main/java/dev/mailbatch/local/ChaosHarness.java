@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * The chaos harness: the whole local stack (moto, the real handlers, the outbox) under the
@@ -172,15 +171,7 @@ public final class ChaosHarness {
     }
 
     private static int backlog(LocalRunner runner) {
-        Map<QueueAttributeName, String> a = runner.backend()
-                .sqs()
-                .getQueueAttributes(r -> r.queueUrl(runner.resources().queueUrl())
-                        .attributeNames(
-                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
-                .attributes();
-        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+        return SqsEventSource.backlog(runner.backend().sqs(), runner.resources().queueUrl());
     }
 
     /** {@code infrastructure/bin/chaos [--jobs=N] ...}: prints the table; exit 0 only if the audit is clean. */

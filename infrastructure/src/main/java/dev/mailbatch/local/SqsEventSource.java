@@ -186,15 +186,19 @@ public final class SqsEventSource {
         }
     }
 
-    /** Messages visible plus in flight. */
+    /** Messages visible, in flight, and delayed (a copy that comes back later). */
     public int backlog() {
+        return backlog(sqs, queueUrl);
+    }
+
+    static int backlog(SqsClient sqs, String queueUrl) {
         Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl)
                         .attributeNames(
                                 QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED))
                 .attributes();
-        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+        return a.values().stream().mapToInt(Integer::parseInt).sum();
     }
 
     /** Polls until the queue is empty, or throws when the deadline passes first. */

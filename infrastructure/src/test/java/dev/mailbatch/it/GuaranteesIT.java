@@ -20,6 +20,7 @@ import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
 import dev.mailbatch.store.JobStore;
 import dev.mailbatch.store.WorkQueue;
+import dev.mailbatch.worker.Faults;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -395,5 +397,55 @@ class GuaranteesIT {
                 .as("an abandoned job's chunks are dropped unsent")
                 .isEmpty();
         assertThat(stack.get("/emails/" + id).body().path("failed").asInt()).isEqualTo(60);
+    }
+
+    /**
+     * Regression (issue 11, defect 4): deliveries that find the job's submit still enqueueing must
+     * not use up MaxDeliveries. With 5 allowed, a submit that takes longer than five "not ready"
+     * deliveries used to send the chunk to the dead-letter queue with nothing recorded, and the job
+     * stayed PENDING for ever; now each such delivery leaves a fresh copy behind.
+     */
+    @Test
+    void waitingForASlowSubmitNeverSendsAChunkToTheDeadLetterQueue(Backend backend) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PROVIDER_URL", "http://127.0.0.1:" + provider.port() + "/send");
+        env.put("DEFAULT_FROM", "news@mailbatch.example");
+        env.put("MAX_DELIVERIES", "5");
+        TestStack stack =
+                new TestStack(backend, env, null, UnaryOperator.identity(), Faults.NONE, Map.of("MaxDeliveries", "5"));
+        JobStore jobs = new JobStore(stack.dynamo, stack.resources.table());
+        String id = JobIds.next();
+        Instant now = Instant.now();
+        List<EmailAddress> to = IntStream.range(0, 5)
+                .mapToObj(i -> EmailAddress.ofNormalized("slow" + i + "@example.com"))
+                .toList();
+        List<ChunkMessage> chunks = Chunks.split(id, to, 50);
+        jobs.create(Job.submitted(
+                id,
+                TestStack.OWNER,
+                new Job.Content("news@mailbatch.example", "Hi", "body", null),
+                5,
+                chunks.size(),
+                0,
+                now,
+                now.plus(Duration.ofDays(1))));
+        new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
+
+        // The submit is slow: the chunk is delivered more often than the queue allows, never ready.
+        Instant end = Instant.now().plusSeconds(35);
+        while (Instant.now().isBefore(end)) {
+            stack.events.pollOnce(Duration.ofSeconds(1));
+        }
+        assertThat(deliveries()).isEmpty();
+        assertThat(stack.dlqDepth())
+                .as("the chunk is still to be sent, not dead-lettered")
+                .isZero();
+
+        assertThat(jobs.markEnqueued(id, Instant.now())).isTrue();
+        stack.events.drain(DRAIN);
+        JsonNode status = stack.get("/emails/" + id).body();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("sent").asInt()).isEqualTo(5);
+        assertThat(deliveries()).hasSize(5);
     }
 }

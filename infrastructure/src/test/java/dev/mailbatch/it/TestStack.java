@@ -80,6 +80,17 @@ final class TestStack {
             EmailSender sender,
             UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker,
             Faults faults) {
+        this(backend, env, sender, wrapWorker, faults, Map.of());
+    }
+
+    /** @param parameters template parameters (MaxDeliveries, say) over the template's defaults */
+    TestStack(
+            Backend backend,
+            Map<String, String> env,
+            EmailSender sender,
+            UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> wrapWorker,
+            Faults faults,
+            Map<String, String> parameters) {
         this.backend = backend;
         this.env = env;
         this.dynamo = backend.dynamo();
@@ -87,7 +98,7 @@ final class TestStack {
         Path root = Path.of(System.getProperty("mailbatch.root", ".."))
                 .toAbsolutePath()
                 .normalize();
-        this.template = Template.read(root.resolve("template.yaml"), Map.of());
+        this.template = Template.read(root.resolve("template.yaml"), parameters);
         this.resources = StackResources.create(
                 template,
                 dynamo,
