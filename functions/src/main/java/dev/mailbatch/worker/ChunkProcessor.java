@@ -136,21 +136,48 @@ public final class ChunkProcessor {
         CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
         List<Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
+        Map<String, Recipient> records = new LinkedHashMap<>(before);
         for (int from = 0; from < todo.size(); from += recordEvery) {
-            List<Attempt> wave = Parallel.map(
-                    todo.subList(from, Math.min(from + recordEvery, todo.size())),
-                    recipient -> sendOne(job, recipient, cancel));
+            List<EmailAddress> next = todo.subList(from, Math.min(from + recordEvery, todo.size()));
+            if (from > 0) { // another delivery of this chunk may have sent these meanwhile
+                next = stillToSend(job, next, records);
+                if (next.isEmpty()) {
+                    continue;
+                }
+            }
+            List<Attempt> wave = Parallel.map(next, recipient -> sendOne(job, recipient, cancel));
             faults.at(Faults.BEFORE_RECORD);
             Instant at = clock.instant();
             Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
             for (Attempt attempt : wave) {
                 transitions.put(attempt.recipient(), current -> after(current, attempt, at, delivery));
             }
-            recorded.putAll(recipients.record(job.id(), transitions, before, at, job.expiresAt()));
+            recorded.putAll(recipients.record(job.id(), transitions, records, at, job.expiresAt()));
             attempts.addAll(wave);
         }
         faults.at(Faults.AFTER_RECORD);
         return ChunkResult.of(attempts, recorded);
+    }
+
+    /**
+     * The recipients of the next wave that still want a send, read again: with waves (SES), a
+     * duplicate delivery of the chunk may have sent them since this one read the records.
+     */
+    private List<EmailAddress> stillToSend(Job job, List<EmailAddress> wave, Map<String, Recipient> current) {
+        Map<String, Recipient> fresh = recipients.find(job.id(), wave);
+        List<EmailAddress> still = new ArrayList<>();
+        for (EmailAddress r : wave) {
+            Recipient record = fresh.get(r.key());
+            if (record == null) {
+                current.remove(r.key());
+            } else {
+                current.put(r.key(), record);
+            }
+            if (record == null || record.wantsSend()) {
+                still.add(r);
+            }
+        }
+        return still;
     }
 
     /**

@@ -137,4 +137,67 @@ class SesIT {
                         HttpResponse.BodyHandlers.ofString());
         return Json.MAPPER.readTree(response.body());
     }
+
+    /**
+     * Regression (issue 11, defect 3): two deliveries of one chunk at once (SQS may deliver a
+     * message twice) both read the records before either sends. The second used to send every
+     * wave again (80 emails for 40 recipients); it must re-read before each wave, so at most the
+     * one wave it had started resends.
+     */
+    @Test
+    void aDuplicateDeliveryResendsAtMostOneWave(Backend backend) throws Exception {
+        assumeTrue(backend.isMoto(), "counting what SES accepted uses moto's own API");
+        String from = "duplicate-" + System.nanoTime() + "@mailbatch.example";
+        backend.ses().createEmailIdentity(r -> r.emailIdentity(from));
+        java.util.concurrent.CyclicBarrier bothRead = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.CountDownLatch firstDone = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger arrivals = new java.util.concurrent.atomic.AtomicInteger();
+        dev.mailbatch.worker.Faults interleave = point -> {
+            try {
+                if (point.equals(dev.mailbatch.worker.Faults.BEFORE_SEND)) {
+                    bothRead.await(20, java.util.concurrent.TimeUnit.SECONDS); // both have read the records
+                    if (arrivals.incrementAndGet() == 2) {
+                        firstDone.await(20, java.util.concurrent.TimeUnit.SECONDS); // the second goes on last
+                    }
+                } else if (point.equals(dev.mailbatch.worker.Faults.AFTER_RECORD)) {
+                    firstDone.countDown();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        Map<String, String> env = new java.util.HashMap<>(env(from));
+        env.put("SEND_CONCURRENCY", "8");
+        TestStack stack = new TestStack(
+                backend,
+                env,
+                new dev.mailbatch.mail.SesSender(backend.ses()),
+                java.util.function.UnaryOperator.identity(),
+                interleave);
+        List<String> to = java.util.stream.IntStream.range(0, 40)
+                .mapToObj(i -> "dup" + i + "@example.com")
+                .toList();
+        String jobId = stack.postJson(Map.of("emails", to, "subject", "duplicate", "text", "t"))
+                .body()
+                .path("jobId")
+                .asText();
+        // SQS delivers the chunk twice: a copy of its message next to it.
+        var message = stack.sqs
+                .receiveMessage(r -> r.queueUrl(stack.resources.queueUrl()))
+                .messages()
+                .getFirst();
+        stack.sqs.sendMessage(r -> r.queueUrl(stack.resources.queueUrl()).messageBody(message.body()));
+        stack.events.expireVisibility(List.of(message));
+
+        stack.events.drain(Duration.ofSeconds(60));
+
+        assertThat(stack.get("/emails/" + jobId).body().path("sent").asInt()).isEqualTo(40);
+        int accepted = 0;
+        for (JsonNode m : motoData(backend).path("ses").path("Message")) {
+            accepted += m.path("source").asText().equals(from) ? 1 : 0;
+        }
+        assertThat(accepted)
+                .as("40 emails, and at most the one wave of 8 the duplicate had started")
+                .isBetween(40, 48);
+    }
 }
