@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
+import java.util.stream.Collectors;
 
 /**
  * Sends one chunk (one delivery of one SQS message):
@@ -113,8 +115,20 @@ public final class ChunkProcessor {
             chunk.putIfAbsent(recipient.key(), recipient);
         }
         Map<String, Recipient> known = recipients.find(job.id(), chunk.values());
+        // Those an earlier delivery may have sent: resolved by sending (with the same delivery
+        // key), never reported as not sent, even when the job is cancelled.
+        Set<String> unresolved = chunk.values().stream()
+                .map(EmailAddress::key)
+                .filter(key -> mayHaveBeenSent(known.get(key), delivery))
+                .collect(Collectors.toSet());
         if (job.isCancelRequested()) {
-            return cancelRest(job, chunk, known);
+            ChunkResult cancelled = cancelRest(job, chunk, known, delivery);
+            List<EmailAddress> resolve = chunk.values().stream()
+                    .filter(r -> unresolved.contains(r.key()))
+                    .toList();
+            return resolve.isEmpty()
+                    ? cancelled
+                    : cancelled.plus(sendAndRecord(job, resolve, known, delivery, unresolved));
         }
         List<EmailAddress> todo = chunk.values().stream()
                 .filter(r -> !known.containsKey(r.key()) || known.get(r.key()).wantsSend())
@@ -128,11 +142,22 @@ public final class ChunkProcessor {
         Map<String, Recipient> before =
                 delivery >= maxDeliveries - 1 ? markFailedFirst(job, todo, known, delivery) : known;
         faults.at(Faults.BEFORE_SEND);
-        return sendAndRecord(job, todo, before, delivery);
+        return sendAndRecord(job, todo, before, delivery, unresolved);
+    }
+
+    /**
+     * Whether an earlier delivery of this chunk may have sent to the recipient without its outcome
+     * being known: it has a PENDING record of an attempt (a lost answer, a transient failure), or
+     * no record while this is not the chunk's first delivery (a delivery that died after sending).
+     */
+    static boolean mayHaveBeenSent(Recipient current, int delivery) {
+        return current == null ? delivery > 1 : current.status() == RecipientStatus.PENDING && current.attempts() > 0;
     }
 
     /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
-    private ChunkResult sendAndRecord(Job job, List<EmailAddress> todo, Map<String, Recipient> before, int delivery) {
+    /** @param unresolved recipients sent even after a cancel (see {@link #mayHaveBeenSent}) */
+    private ChunkResult sendAndRecord(
+            Job job, List<EmailAddress> todo, Map<String, Recipient> before, int delivery, Set<String> unresolved) {
         CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
         List<Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
@@ -145,7 +170,8 @@ public final class ChunkProcessor {
                     continue;
                 }
             }
-            List<Attempt> wave = Parallel.map(next, recipient -> sendOne(job, recipient, cancel));
+            List<Attempt> wave = Parallel.map(
+                    next, recipient -> sendOne(job, recipient, unresolved.contains(recipient.key()) ? null : cancel));
             faults.at(Faults.BEFORE_RECORD);
             Instant at = clock.instant();
             Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
@@ -186,6 +212,11 @@ public final class ChunkProcessor {
      * delivery changed.
      */
     static Outcome after(Recipient current, Attempt attempt, Instant at, int delivery) {
+        if (current != null
+                && current.status() == RecipientStatus.CANCELLED
+                && attempt.result() instanceof SendResult.Sent s) {
+            return Outcome.sent(attempt.recipient(), at, s.providerMessageId()); // it went out after all
+        }
         if (current != null && !current.wantsSend()) {
             return null; // SENT, FAILED for good or CANCELLED: done elsewhere, never changed again
         }
@@ -219,13 +250,16 @@ public final class ChunkProcessor {
         return current;
     }
 
-    private ChunkResult cancelRest(Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known) {
+    /** Marks CANCELLED the recipients of a cancelled job that no delivery can have sent. */
+    private ChunkResult cancelRest(
+            Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known, int delivery) {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : chunk.values()) {
             transitions.put(
                     r,
-                    current -> current == null || current.status() == RecipientStatus.PENDING
+                    current -> (current == null || current.status() == RecipientStatus.PENDING)
+                                    && !mayHaveBeenSent(current, delivery)
                             ? Outcome.cancelled(r, at)
                             : null);
         }
@@ -261,6 +295,7 @@ public final class ChunkProcessor {
         return current != null && current.error() != null ? reason + ": " + current.error() : reason;
     }
 
+    /** @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient) */
     private Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
         OutgoingEmail email = new OutgoingEmail(
                 job.content().from(),
@@ -272,7 +307,7 @@ public final class ChunkProcessor {
         SendResult result;
         sendPermits.acquireUninterruptibly();
         try {
-            if (cancel.cancelled()) {
+            if (cancel != null && cancel.cancelled()) {
                 return new Attempt(recipient, null);
             }
             sendRate.acquire();

@@ -21,6 +21,22 @@ public record ChunkResult(int sent, int failed, int cancelled, int retrying, Dur
     public static final ChunkResult NOTHING_TO_DO = new ChunkResult(0, 0, 0, 0, null, false);
     public static final ChunkResult NOT_READY = new ChunkResult(0, 0, 0, 0, null, true);
 
+    /** Two parts of one delivery's work, together. */
+    ChunkResult plus(ChunkResult other) {
+        Duration longest = retryAfter == null
+                ? other.retryAfter
+                : other.retryAfter == null || retryAfter.compareTo(other.retryAfter) >= 0
+                        ? retryAfter
+                        : other.retryAfter;
+        return new ChunkResult(
+                sent + other.sent,
+                failed + other.failed,
+                cancelled + other.cancelled,
+                retrying + other.retrying,
+                longest,
+                notReady || other.notReady);
+    }
+
     public boolean needsRetry() {
         return retrying > 0 || notReady;
     }

@@ -448,4 +448,48 @@ class GuaranteesIT {
         assertThat(status.path("sent").asInt()).isEqualTo(5);
         assertThat(deliveries()).hasSize(5);
     }
+
+    /**
+     * Regression (issue 11, defect 1): a worker sends a chunk, the provider has the emails, and the
+     * worker dies before recording them; then the caller cancels. The next delivery used to mark
+     * every unrecorded recipient CANCELLED although the provider had delivered it (the job read
+     * "sent 0, cancelled 20"). A recipient an earlier delivery may have sent is resolved: sent
+     * with its delivery key (the provider answers for the email it has), and recorded SENT.
+     */
+    @Test
+    void aCancelNeverReportsADeliveredEmailAsCancelled(Backend backend) {
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        Faults diesAfterSending = point -> {
+            if (point.equals(Faults.BEFORE_RECORD) && killed.compareAndSet(false, true)) {
+                throw new PipelineIT.WorkerKilled();
+            }
+        };
+        Map<String, String> env = new HashMap<>();
+        env.put("PROVIDER_URL", "http://127.0.0.1:" + provider.port() + "/send");
+        env.put("DEFAULT_FROM", "news@mailbatch.example");
+        env.put("RETRY_BASE_SECONDS", "0");
+        TestStack stack = new TestStack(backend, env, null, UnaryOperator.identity(), diesAfterSending);
+        String id =
+                submit(stack, batch(20, "delivered"), null).body().path("jobId").asText();
+
+        var crashed = stack.events.pollOnce(Duration.ofSeconds(2));
+        assertThat(crashed.crashed()).isTrue();
+        stack.events.expireVisibility(crashed.messages()); // back at once, as after its visibility timeout
+        assertThat(deliveries()).as("the provider has all 20").hasSize(20);
+        assertThat(stack.delete("/emails/" + id).status()).isEqualTo(202);
+        stack.drainThroughCrashes(DRAIN);
+
+        JsonNode status = stack.get("/emails/" + id).body();
+        assertThat(status.path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(status.path("sent").asInt())
+                .as("what the provider has is reported sent")
+                .isEqualTo(20);
+        assertThat(status.path("cancelled").asInt()).isZero();
+        assertThat(status.path("pending").asInt()).isZero();
+        assertThat(deliveries().stream()
+                        .map(r -> r.getHeader("Idempotency-Key"))
+                        .distinct())
+                .as("the resends carried the same keys: a provider that honours them delivers each once")
+                .hasSize(20);
+    }
 }

@@ -1,0 +1,68 @@
+package dev.mailbatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mailbatch.job.EmailAddress;
+import dev.mailbatch.job.Outcome;
+import dev.mailbatch.job.Recipient;
+import dev.mailbatch.job.RecipientStatus;
+import dev.mailbatch.mail.SendResult;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** The worker's outcome logic: what a record becomes after an attempt, given what it is now. */
+class ChunkProcessorTest {
+    private static final Instant AT = Instant.parse("2026-11-26T12:00:00Z");
+    private static final EmailAddress ADA = EmailAddress.ofNormalized("ada@example.com");
+
+    private static Recipient record(RecipientStatus status, int attempts, boolean retryable) {
+        return new Recipient("ada@example.com", status, attempts, null, null, null, retryable);
+    }
+
+    private static Outcome after(Recipient current, SendResult result) {
+        return ChunkProcessor.after(current, new ChunkProcessor.Attempt(ADA, result), AT, 3);
+    }
+
+    @Test
+    void aSendThatWentOutIsReportedSentEvenOverACancel() {
+        Outcome outcome = after(record(RecipientStatus.CANCELLED, 0, false), new SendResult.Sent("m-1"));
+        assertThat(outcome.status()).isEqualTo(RecipientStatus.SENT);
+        assertThat(outcome.providerMessageId()).isEqualTo("m-1");
+        // but a cancelled recipient is not retried on a failure, nor is anything else done changed
+        assertThat(after(record(RecipientStatus.CANCELLED, 0, false), new SendResult.TransientFailure("x", null)))
+                .isNull();
+        assertThat(after(record(RecipientStatus.SENT, 1, false), new SendResult.Sent("m-2")))
+                .isNull();
+        assertThat(after(record(RecipientStatus.FAILED, 1, false), new SendResult.Sent("m-3")))
+                .isNull();
+    }
+
+    @Test
+    void outcomesOfAnOpenRecord() {
+        assertThat(after(null, new SendResult.Sent("m")).status()).isEqualTo(RecipientStatus.SENT);
+        assertThat(after(null, new SendResult.PermanentFailure("no")).status()).isEqualTo(RecipientStatus.FAILED);
+        assertThat(after(null, new SendResult.TransientFailure("busy", null)).status())
+                .isEqualTo(RecipientStatus.PENDING);
+        assertThat(after(null, null).status()).isEqualTo(RecipientStatus.CANCELLED);
+        Outcome gaveUp = after(record(RecipientStatus.FAILED, 2, true), new SendResult.TransientFailure("busy", null));
+        assertThat(gaveUp.status()).isEqualTo(RecipientStatus.FAILED);
+        assertThat(gaveUp.retryable()).isTrue();
+        assertThat(after(record(RecipientStatus.FAILED, 2, true), null)).isNull();
+    }
+
+    @Test
+    void onlyARecipientAnEarlierDeliveryMayHaveSentIsUnresolved() {
+        assertThat(ChunkProcessor.mayHaveBeenSent(null, 1))
+                .as("first delivery, no record")
+                .isFalse();
+        assertThat(ChunkProcessor.mayHaveBeenSent(null, 2))
+                .as("a delivery died after sending?")
+                .isTrue();
+        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.PENDING, 1, false), 1))
+                .isTrue();
+        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.PENDING, 0, false), 2))
+                .isFalse();
+        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false), 2))
+                .isFalse();
+    }
+}
