@@ -136,8 +136,13 @@ public final class LocalRunner implements AutoCloseable {
             }
             if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
                 var ses = backend.ses();
-                LocalFunctions.senderAddresses(functions)
-                        .forEach(address -> ses.createEmailIdentity(r -> r.emailIdentity(address)));
+                for (String address : LocalFunctions.senderAddresses(functions)) {
+                    try {
+                        ses.createEmailIdentity(r -> r.emailIdentity(address));
+                    } catch (software.amazon.awssdk.services.sesv2.model.AlreadyExistsException attached) {
+                        // a stack started before on this emulator verified it already
+                    }
+                }
             }
             mapping = WorkerMapping.create(
                     template,

@@ -25,8 +25,10 @@ public final class RunCommand {
         LocalRunner runner;
         try {
             runner = LocalRunner.start(new LocalRunner.Options(root, overrides, System::getenv, System.out));
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            System.err.println("mailbatch local: " + e.getMessage());
+        } catch (IllegalStateException
+                | IllegalArgumentException
+                | software.amazon.awssdk.core.exception.SdkException e) {
+            System.err.println("mailbatch local: " + e.getMessage()); // one line, never a stack trace
             System.exit(1);
             return;
         }

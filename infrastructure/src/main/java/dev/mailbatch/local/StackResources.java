@@ -11,8 +11,10 @@ import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueNameExistsException;
 
 /**
  * Creates the queue, the dead-letter queue and the table on an AWS-API endpoint (an emulator)
@@ -38,22 +40,19 @@ public record StackResources(String table, String queueUrl, String queueArn, Str
             SqsClient sqs,
             String prefix,
             Map<QueueAttributeName, String> queueOverrides) {
-        String dlqUrl = sqs.createQueue(r ->
-                        r.queueName(prefix + "-dlq").attributes(queueAttributes(template.properties(DLQ), Map.of())))
-                .queueUrl();
+        String dlqUrl = queue(sqs, prefix + "-dlq", queueAttributes(template.properties(DLQ), Map.of()));
         String dlqArn = arn(sqs, dlqUrl);
         template.bind(DLQ + ".Arn", dlqArn).bind(DLQ, dlqUrl);
 
         Map<QueueAttributeName, String> attributes = queueAttributes(template.properties(QUEUE), queueOverrides);
-        String queueUrl = sqs.createQueue(r -> r.queueName(prefix + "-work").attributes(attributes))
-                .queueUrl();
+        String queueUrl = queue(sqs, prefix + "-work", attributes);
         String queueArn = arn(sqs, queueUrl);
         template.bind(QUEUE, queueUrl).bind(QUEUE + ".Arn", queueArn);
 
         String table = prefix + "-jobs";
-        dynamo.createTable(tableRequest(template.properties(TABLE), table));
+        boolean created = table(dynamo, tableRequest(template.properties(TABLE), table));
         Map<String, Object> ttl = Template.map(template.properties(TABLE).get("TimeToLiveSpecification"));
-        if (Boolean.TRUE.equals(ttl.get("Enabled"))) {
+        if (created && Boolean.TRUE.equals(ttl.get("Enabled"))) {
             dynamo.updateTimeToLive(r -> r.tableName(table)
                     .timeToLiveSpecification(t -> t.attributeName(String.valueOf(ttl.get("AttributeName")))
                             .enabled(true)));
@@ -121,6 +120,49 @@ public record StackResources(String table, String queueUrl, String queueArn, Str
                                 .keyType((String) k.get("KeyType"))
                                 .build())
                         .toList();
+    }
+
+    /**
+     * The queue, created or, when it is there already (a stack whose runner was stopped or
+     * killed), attached to if its attributes match the template's.
+     */
+    private static String queue(SqsClient sqs, String name, Map<QueueAttributeName, String> attributes) {
+        try {
+            return sqs.createQueue(r -> r.queueName(name).attributes(attributes))
+                    .queueUrl();
+        } catch (QueueNameExistsException e) {
+            throw new IllegalStateException("the queue " + name + " exists with other attributes than template.yaml"
+                    + " gives it; use another STACK_NAME, or delete it");
+        }
+    }
+
+    /**
+     * Creates the table; or, when it is there already, attaches to it if its keys and indexes are
+     * the template's.
+     *
+     * @return whether it was created
+     */
+    private static boolean table(DynamoDbClient dynamo, CreateTableRequest wanted) {
+        try {
+            dynamo.createTable(wanted);
+            return true;
+        } catch (ResourceInUseException exists) {
+            var found =
+                    dynamo.describeTable(r -> r.tableName(wanted.tableName())).table();
+            List<String> indexes = found.globalSecondaryIndexes().stream()
+                    .map(i -> i.indexName() + i.keySchema())
+                    .sorted()
+                    .toList();
+            List<String> wantedIndexes = wanted.globalSecondaryIndexes().stream()
+                    .map(i -> i.indexName() + i.keySchema())
+                    .sorted()
+                    .toList();
+            if (!found.keySchema().equals(wanted.keySchema()) || !indexes.equals(wantedIndexes)) {
+                throw new IllegalStateException("the table " + wanted.tableName() + " exists with other keys or"
+                        + " indexes than template.yaml gives it; use another STACK_NAME, or delete it");
+            }
+            return false;
+        }
     }
 
     private static String arn(SqsClient sqs, String url) {

@@ -28,13 +28,24 @@ final class LocalRuns {
     static LocalRunner start(
             Backend backend, String name, Map<String, String> parameters, Map<String, String> env, OutputStream console)
             throws IOException, InterruptedException {
+        return startStack(backend, name + "-" + UUID.randomUUID().toString().substring(0, 8), parameters, env, console);
+    }
+
+    /** The same, for a stack of that exact name: a second runner attaches to the first's resources. */
+    static LocalRunner startStack(
+            Backend backend,
+            String stack,
+            Map<String, String> parameters,
+            Map<String, String> env,
+            OutputStream console)
+            throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("mailbatch.root", ".."))
                 .toAbsolutePath()
                 .normalize();
         Map<String, String> all = new HashMap<>(env);
         all.put("AWS_ENDPOINT_URL", backend.endpoint().toString());
         all.put("PORT", "0");
-        all.put("STACK_NAME", name + "-" + UUID.randomUUID().toString().substring(0, 8));
+        all.put("STACK_NAME", stack);
         return LocalRunner.start(new LocalRunner.Options(
                 root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8)));
     }
