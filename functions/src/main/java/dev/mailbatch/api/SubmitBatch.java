@@ -180,9 +180,25 @@ final class SubmitBatch {
             giveUp(job, key, warnings);
             throw e;
         }
-        if (!jobs.markEnqueued(job.id(), clock.instant())) {
+        if (!markEnqueued(job, key, warnings)) {
             giveUp(job, key, warnings);
             throw new StoreException("job " + job.id() + " was abandoned before it was enqueued", null);
+        }
+    }
+
+    /**
+     * Marks the job enqueued. When the write fails, it may still have landed (its answer lost):
+     * the job says which, so a running job is never answered with a 503.
+     */
+    private boolean markEnqueued(Job job, String key, Consumer<String> warnings) {
+        try {
+            return jobs.markEnqueued(job.id(), clock.instant());
+        } catch (StoreException e) {
+            if (jobs.find(job.id(), clock.instant()).map(Job::isEnqueued).orElse(false)) {
+                return true;
+            }
+            giveUp(job, key, warnings);
+            throw e;
         }
     }
 

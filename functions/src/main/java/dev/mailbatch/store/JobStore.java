@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
@@ -25,6 +26,8 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
  * item it returns ({@code ALL_OLD}), not from a second read.
  */
 public final class JobStore {
+    private static final int MAX_CONFLICT_TRIES = 5;
+
     private final DynamoDbClient dynamo;
     private final String table;
 
@@ -152,19 +155,35 @@ public final class JobStore {
     public record Update(boolean applied, Optional<Job> job) {}
 
     private Update conditionalUpdate(UpdateItemRequest request, String id, String what) {
-        try {
-            Map<String, AttributeValue> after = dynamo.updateItem(request.toBuilder()
-                            .returnValues(ReturnValue.ALL_NEW)
-                            .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
-                            .build())
-                    .attributes();
-            return new Update(true, Optional.of(JobItems.fromItem(id, after)));
-        } catch (ConditionalCheckFailedException failed) {
-            Map<String, AttributeValue> now = failed.hasItem() ? failed.item() : Map.of();
-            return new Update(false, exists(now) ? Optional.of(JobItems.fromItem(id, now)) : Optional.empty());
-        } catch (SdkException e) {
-            throw new StoreException("could not " + what + " job " + id, e);
+        UpdateItemRequest withValues = request.toBuilder()
+                .returnValues(ReturnValue.ALL_NEW)
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
+                .build();
+        for (int tries = 1; ; tries++) {
+            try {
+                Map<String, AttributeValue> after =
+                        dynamo.updateItem(withValues).attributes();
+                return new Update(true, Optional.of(JobItems.fromItem(id, after)));
+            } catch (ConditionalCheckFailedException failed) {
+                Map<String, AttributeValue> now = failed.hasItem() ? failed.item() : Map.of();
+                return new Update(false, exists(now) ? Optional.of(JobItems.fromItem(id, now)) : Optional.empty());
+            } catch (TransactionConflictException busy) {
+                retryConflict(busy, tries, what, id);
+            } catch (SdkException e) {
+                throw new StoreException("could not " + what + " job " + id, e);
+            }
         }
+    }
+
+    /**
+     * A write to the job item that met a worker's transaction on it (the counters move in
+     * transactions): DynamoDB refuses it, and the SDK does not retry that. Waits, then again.
+     */
+    private static void retryConflict(TransactionConflictException busy, int tries, String what, String id) {
+        if (tries >= MAX_CONFLICT_TRIES) {
+            throw new StoreException("could not " + what + " job " + id + ": it stayed busy", busy);
+        }
+        Backoff.beforeRetry(tries);
     }
 
     /** Whether cancelling the job has been asked for (one small consistent read). */
@@ -189,17 +208,21 @@ public final class JobStore {
 
     /** Sets a lifecycle time to {@code now} if the condition holds; whether it did. */
     private boolean stamp(String id, String update, String condition, Instant now, String what) {
-        try {
-            dynamo.updateItem(r -> r.tableName(table)
-                    .key(jobKey(id))
-                    .updateExpression(update)
-                    .conditionExpression(condition)
-                    .expressionAttributeValues(Map.of(":now", time(now))));
-            return true;
-        } catch (ConditionalCheckFailedException notNow) {
-            return false;
-        } catch (SdkException e) {
-            throw new StoreException("could not " + what + " job " + id, e);
+        for (int tries = 1; ; tries++) {
+            try {
+                dynamo.updateItem(r -> r.tableName(table)
+                        .key(jobKey(id))
+                        .updateExpression(update)
+                        .conditionExpression(condition)
+                        .expressionAttributeValues(Map.of(":now", time(now))));
+                return true;
+            } catch (ConditionalCheckFailedException notNow) {
+                return false;
+            } catch (TransactionConflictException busy) {
+                retryConflict(busy, tries, what, id);
+            } catch (SdkException e) {
+                throw new StoreException("could not " + what + " job " + id, e);
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 package dev.mailbatch.local;
 
 import java.net.URI;
+import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -25,7 +27,13 @@ public record Backend(String name, URI endpoint) {
     }
 
     public DynamoDbClient dynamo() {
+        return dynamo(List.of());
+    }
+
+    /** A client whose calls pass through {@code interceptors} (a test's store faults). */
+    public DynamoDbClient dynamo(List<ExecutionInterceptor> interceptors) {
         return DynamoDbClient.builder()
+                .overrideConfiguration(c -> c.executionInterceptors(interceptors))
                 .httpClient(HTTP)
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)

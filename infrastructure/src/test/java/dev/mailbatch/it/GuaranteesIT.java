@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.mailbatch.api.CancelJobHandler;
+import dev.mailbatch.api.SubmitBatchHandler;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
  * Cancel, idempotent submit and the jobs a dying submit leaves behind, on the emulator with the
@@ -491,5 +494,63 @@ class GuaranteesIT {
                         .distinct())
                 .as("the resends carried the same keys: a provider that honours them delivers each once")
                 .hasSize(20);
+    }
+
+    /**
+     * A cancel whose write meets a worker's transaction on the job item: DynamoDB refuses it with
+     * TransactionConflict, which the SDK does not retry. It is retried, not answered with a 503.
+     */
+    @Test
+    void aCancelThatMeetsAWorkersTransactionIsRetried(Backend backend) {
+        TestStack stack = stack(backend);
+        String id = submit(stack, batch(5, "busy"), null).body().path("jobId").asText();
+        StoreFaults busy = StoreFaults.conflicts(
+                r -> r instanceof UpdateItemRequest u && u.updateExpression().contains("cancelledAt"), 2);
+        CancelJobHandler cancel =
+                new CancelJobHandler(stack.wiringWithStoreFaults("CancelJobFunction", Map.of(), busy));
+        TestStack.Response answer = stack.invoke(
+                cancel,
+                LambdaEvents.http(
+                        "DELETE", "/emails/{jobId}", "/emails/" + id, Map.of("jobId", id), "", Map.of(), null, false));
+        assertThat(answer.status()).isEqualTo(202);
+        assertThat(answer.body().path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(busy.conflicted()).isEqualTo(2);
+    }
+
+    /**
+     * A submit whose "enqueued" mark landed but whose answer was lost (every attempt answered 500
+     * after the write applied): the job runs, so the caller gets its 202, not a 503.
+     */
+    @Test
+    void aSubmitWhoseEnqueuedMarkLandedButItsAnswerWasLostIsAccepted(Backend backend) {
+        TestStack stack = stack(backend);
+        StoreFaults lost = StoreFaults.answersLost(
+                r -> r instanceof UpdateItemRequest u && u.updateExpression().contains("enqueuedAt"));
+        SubmitBatchHandler submit = new SubmitBatchHandler(stack.wiringWithStoreFaults(
+                "SubmitBatchFunction",
+                Map.of(
+                        "PROVIDER_URL",
+                        "http://127.0.0.1:" + provider.port() + "/send",
+                        "DEFAULT_FROM",
+                        "news@mailbatch.example"),
+                lost));
+        TestStack.Response answer = stack.invoke(
+                submit,
+                LambdaEvents.http(
+                        "POST",
+                        "/emails",
+                        "/emails",
+                        Map.of(),
+                        Map.of(),
+                        Map.of("Content-Type", "application/json"),
+                        batch(4, "landed").getBytes(StandardCharsets.UTF_8),
+                        false));
+        assertThat(lost.lost()).as("the mark's answer was lost").isPositive();
+        assertThat(answer.status()).isEqualTo(202);
+        stack.events.drain(DRAIN);
+        JsonNode status =
+                stack.get("/emails/" + answer.body().path("jobId").asText()).body();
+        assertThat(status.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("sent").asInt()).isEqualTo(4);
     }
 }

@@ -2,6 +2,7 @@ package dev.mailbatch.it;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,9 +26,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -139,6 +142,19 @@ final class TestStack {
         // The API handlers run on the test's clock; the worker, as before, on the system's.
         Clock functionClock = function.equals("SendEmailsFunction") ? Clock.systemUTC() : clock;
         return new Wiring(env::get, () -> dynamo, () -> sqs, backend::ses, backend::ssm, functionClock);
+    }
+
+    /** A function's wiring whose DynamoDB calls pass through {@code faults}. */
+    Wiring wiringWithStoreFaults(String function, Map<String, String> overrides, ExecutionInterceptor... faults) {
+        Wiring plain = wiring(function, overrides);
+        DynamoDbClient faulty = backend.dynamo(List.of(faults));
+        return new Wiring(plain.env(), () -> faulty, plain.sqs(), plain.ses(), plain.ssm(), plain.clock());
+    }
+
+    /** Hands an event to a handler a test built (from the stack's caller). */
+    Response invoke(
+            RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler, APIGatewayV2HTTPEvent event) {
+        return read(handler.handleRequest(authorized(event, CALLER), new LocalContext("Test", 29, LOG)));
     }
 
     /** @param sender the test's sender, or null for the one the configuration names */
