@@ -35,6 +35,9 @@ public record WorkerConfig(
         SES
     }
 
+    /** The longest a chunk may spend retrying: well inside the work queue's 14-day retention. */
+    public static final Duration MAX_RETRYING = Duration.ofHours(300);
+
     public WorkerConfig {
         require(sendConcurrency >= 1 && sendConcurrency <= 256, "SEND_CONCURRENCY must be 1..256");
         require(sender != SenderKind.HTTP || providerUrl != null, "PROVIDER_URL is required when SENDER=http");
@@ -46,8 +49,11 @@ public record WorkerConfig(
                 "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
         require(maxSendRate >= 1 && maxSendRate <= 100_000, "MAX_SEND_RATE must be 1..100000 (emails per second)");
         require(
-                maxDeliveries >= 3 && maxDeliveries <= 1000,
-                "MAX_DELIVERIES must be 3..1000 (the queue's maxReceiveCount)");
+                maxDeliveries >= 3 && maxDeliveries <= 100,
+                "MAX_DELIVERIES must be 3..100 (the queue's maxReceiveCount)");
+        require(
+                maxDeliveries * retryMax.toSeconds() <= MAX_RETRYING.toSeconds(),
+                "MAX_DELIVERIES x RETRY_MAX_SECONDS must be at most 12.5 days: the queue keeps a message 14");
     }
 
     private static boolean isHttpsOrLoopback(URI url) {

@@ -250,6 +250,16 @@ public final class ChunkProcessor {
         return current;
     }
 
+    /**
+     * Whether a record says its recipient was never sent: none yet, PENDING, or FAILED (retryable)
+     * by a "mark FAILED first" without an attempt (a cancel then makes it CANCELLED, not failed).
+     */
+    static boolean neverSent(Recipient current) {
+        return current == null
+                || current.status() == RecipientStatus.PENDING
+                || (current.status() == RecipientStatus.FAILED && current.retryable() && current.attempts() == 0);
+    }
+
     /** Marks CANCELLED the recipients of a cancelled job that no delivery can have sent. */
     private ChunkResult cancelRest(
             Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known, int delivery) {
@@ -258,8 +268,7 @@ public final class ChunkProcessor {
         for (EmailAddress r : chunk.values()) {
             transitions.put(
                     r,
-                    current -> (current == null || current.status() == RecipientStatus.PENDING)
-                                    && !mayHaveBeenSent(current, delivery)
+                    current -> neverSent(current) && !mayHaveBeenSent(current, delivery)
                             ? Outcome.cancelled(r, at)
                             : null);
         }

@@ -110,7 +110,11 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 new RecipientStore(dynamo, config.tableName()),
                 sender,
                 new Semaphore(config.sendConcurrency()),
-                new SendRate(new RateStore(dynamo, config.tableName()), config.maxSendRate(), wiring.clock()),
+                new SendRate(
+                        new RateStore(dynamo, config.tableName()),
+                        config.maxSendRate(),
+                        config.retryMax(),
+                        wiring.clock()),
                 wiring.clock(),
                 config.maxDeliveries(),
                 recordEvery(config),

@@ -19,6 +19,7 @@ final class SendRate {
     static final Duration FRESH = Duration.ofMillis(50);
 
     private final RateStore bucket;
+    private final Duration longestPause;
     private final double perSecond;
     private final double capacity;
     private final Clock clock;
@@ -26,7 +27,9 @@ final class SendRate {
     private int tokens;
     private Instant takenAt = Instant.EPOCH;
 
-    SendRate(RateStore bucket, double perSecond, Clock clock) {
+    /** @param longestPause the most a provider's "slow down" may hold every worker (RetryMaxSeconds) */
+    SendRate(RateStore bucket, double perSecond, Duration longestPause, Clock clock) {
+        this.longestPause = longestPause;
         this.bucket = bucket;
         this.perSecond = perSecond;
         this.capacity = Math.max(1, perSecond / 20);
@@ -63,6 +66,6 @@ final class SendRate {
 
     /** A provider asked to slow down: every worker waits {@code delay} before its next send. */
     void pause(Duration delay) {
-        bucket.pauseUntil(clock.instant().plus(delay));
+        bucket.pauseUntil(clock.instant().plus(delay.compareTo(longestPause) > 0 ? longestPause : delay));
     }
 }

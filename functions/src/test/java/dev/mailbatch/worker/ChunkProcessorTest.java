@@ -65,4 +65,23 @@ class ChunkProcessorTest {
         assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false), 2))
                 .isFalse();
     }
+
+    /**
+     * Issue 11: a job cancelled while one chunk's recipients were marked FAILED first (its last
+     * deliveries) and another chunk still pending kept those FAILED though none was attempted.
+     */
+    @Test
+    void aRecipientMarkedFailedFirstWithoutAnAttemptCountsAsNeverSent() {
+        assertThat(ChunkProcessor.neverSent(null)).isTrue();
+        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.PENDING, 1, false)))
+                .isTrue();
+        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 0, true)))
+                .isTrue();
+        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 2, true)))
+                .isFalse();
+        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 0, false)))
+                .isFalse();
+        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.SENT, 1, false)))
+                .isFalse();
+    }
 }

@@ -19,10 +19,14 @@ class RetryDelayTest {
     }
 
     @Test
-    void neverShorterThanTheProvidersRetryAfterNorLongerThanSqsAllows() {
+    void neverShorterThanTheProvidersRetryAfterNorLongerThanTheCap() {
+        assertThat(RetryDelay.compute(1, Duration.ofSeconds(600), BASE, MAX, () -> 0.5))
+                .isEqualTo(Duration.ofSeconds(600));
+        // Regression (issue 11): a Retry-After past RetryMaxSeconds used to be honoured up to 12 h,
+        // so a message could outlive the queue's retention before its last deliveries.
         assertThat(RetryDelay.compute(1, Duration.ofSeconds(3600), BASE, MAX, () -> 0.5))
-                .isEqualTo(Duration.ofSeconds(3600));
-        assertThat(RetryDelay.compute(1, Duration.ofDays(2), BASE, MAX, () -> 0.5))
+                .isEqualTo(MAX);
+        assertThat(RetryDelay.compute(1, Duration.ofDays(2), BASE, Duration.ofDays(1), () -> 0.5))
                 .isEqualTo(Duration.ofHours(12));
         assertThat(RetryDelay.compute(1, Duration.ZERO, Duration.ZERO, Duration.ZERO, () -> 0.5))
                 .isEqualTo(Duration.ZERO);

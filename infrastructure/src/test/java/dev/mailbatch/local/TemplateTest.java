@@ -293,4 +293,16 @@ class TemplateTest {
         assertThat(format).contains("$context.requestId", "sourceIp", "routeKey", "status", "authorizer.claims.sub");
         assertThat(template.properties("ApiAccessLogGroup")).containsKey("RetentionInDays");
     }
+
+    /** Regression (issue 11): a chunk can not outlive the queue before its last deliveries. */
+    @Test
+    void everyChunkReachesItsLastDeliveryBeforeTheQueueDropsIt() {
+        Map<String, Object> parameters = template.section("Parameters");
+        long deliveries = integer(Template.map(parameters.get("MaxDeliveries")).get("MaxValue"));
+        long retryMax = integer(Template.map(parameters.get("RetryMaxSeconds")).get("MaxValue"));
+        long retention = integer(template.property("WorkQueue", "MessageRetentionPeriod"));
+        assertThat(deliveries * retryMax)
+                .isLessThanOrEqualTo(dev.mailbatch.config.WorkerConfig.MAX_RETRYING.toSeconds());
+        assertThat(dev.mailbatch.config.WorkerConfig.MAX_RETRYING.toSeconds()).isLessThan(retention);
+    }
 }
