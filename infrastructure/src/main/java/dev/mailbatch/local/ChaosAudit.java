@@ -29,6 +29,7 @@ final class ChaosAudit {
             Map<String, List<String>> jobs,
             Map<String, JsonNode> status,
             ChaosInjector injector,
+            int cancelled,
             Duration elapsed) {
         Outbox outbox = runner.outbox();
         Map<String, Map<String, Integer>> delivered = deliveredByJob(outbox);
@@ -64,6 +65,8 @@ final class ChaosAudit {
                 injector.duplicates(),
                 outbox.injectedFailures(),
                 outbox.lostResponses(),
+                outbox.conflicts(),
+                cancelled,
                 dlqDepth(runner),
                 states,
                 elapsed);
@@ -98,7 +101,10 @@ final class ChaosAudit {
             int times = got.getOrDefault(address, 0);
             duplicates += Math.max(0, times - 1);
             if (times == 0 && !recorded.equals("FAILED") && !recorded.equals("CANCELLED")) {
-                lost++;
+                lost++; // never delivered, and not reported as failed or cancelled
+            }
+            if (times > 0 && !recorded.equals("SENT")) {
+                lost++; // delivered, but reported as not sent (CANCELLED, FAILED, PENDING)
             }
             failed += recorded.equals("FAILED") ? 1 : 0;
             // delivered but not recorded SENT, or recorded SENT but not delivered

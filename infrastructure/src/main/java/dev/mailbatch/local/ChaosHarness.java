@@ -55,7 +55,7 @@ public final class ChaosHarness {
         env.put("OUTBOX_FAILURE_RATE", Double.toString(s.failureRate()));
         env.put("OUTBOX_FAILURE_STATUS", "503");
         env.put("OUTBOX_LOSS_RATE", Double.toString(s.lossRate()));
-        env.put("OUTBOX_LATENCY_MS", "2");
+        env.put("OUTBOX_LATENCY_MS", "10"); // long enough for two deliveries of a chunk to meet (409)
         env.putAll(extraEnv);
         Map<String, String> parameters = Map.of(
                 "MaxDeliveries",
@@ -73,6 +73,7 @@ public final class ChaosHarness {
                 "MaxSendRate", // the outbox takes any rate
                 "5000");
         ChaosInjector injector = new ChaosInjector(s);
+        java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
         Instant start = Instant.now();
         try (OutputStream runnerLog = Files.newOutputStream(logDir.resolve("runner.log"));
                 PrintStream runnerConsole = new PrintStream(runnerLog, true, StandardCharsets.UTF_8);
@@ -83,11 +84,14 @@ public final class ChaosHarness {
                     runner.baseUrl());
             LocalApi api = LocalApi.signIn(runner.baseUrl(), "chaos");
             Map<String, List<String>> jobs = submitAll(api, s);
+            Thread cancelling = Thread.ofVirtual().start(() -> cancelSome(api, jobs.keySet(), s, cancelled));
             console.printf(
                     "chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n",
                     jobs.size(), s.deadline().toMinutes());
+            cancelling.join();
             Map<String, JsonNode> finalStatus = awaitFinished(api, jobs.keySet(), runner, s.deadline(), console);
-            return ChaosAudit.audit(api, runner, jobs, finalStatus, injector, Duration.between(start, Instant.now()));
+            return ChaosAudit.audit(
+                    api, runner, jobs, finalStatus, injector, cancelled.get(), Duration.between(start, Instant.now()));
         }
     }
 
@@ -131,6 +135,32 @@ public final class ChaosHarness {
             throw new IllegalStateException(e.getCause());
         }
         return jobs;
+    }
+
+    /**
+     * Cancels {@code s.cancels()} of the jobs (chosen by the seed) at random moments of the first
+     * seconds of the drain, as a caller would; counts those the API cancelled (a job that finished
+     * first answers 409).
+     */
+    private static void cancelSome(
+            LocalApi api, java.util.Set<String> ids, ChaosScenario s, java.util.concurrent.atomic.AtomicInteger done) {
+        List<String> pick = new ArrayList<>(new java.util.TreeSet<>(ids));
+        java.util.Collections.shuffle(pick, new java.util.Random(s.seed()));
+        java.util.Random when = new java.util.Random(s.seed() + 1);
+        for (String id : pick.subList(0, Math.min(s.cancels(), pick.size()))) {
+            try {
+                Thread.sleep(when.nextInt(400)); // spread over the drain's first seconds
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            HttpResponse<String> answer =
+                    api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
+                            .method("DELETE", HttpRequest.BodyPublishers.noBody()));
+            if (answer.statusCode() == 202) {
+                done.incrementAndGet();
+            }
+        }
     }
 
     private static Map<String, JsonNode> awaitFinished(
@@ -182,7 +212,7 @@ public final class ChaosHarness {
         } catch (IllegalArgumentException e) {
             System.err.println("chaos: " + e.getMessage());
             System.err.println("usage: chaos [--jobs=200] [--recipients=50] [--failure-rate=0.3] [--loss-rate=0.05] "
-                    + "[--duplicate-rate=0.05] [--kills=20] [--seed=N] [--max-deliveries=15]");
+                    + "[--duplicate-rate=0.05] [--kills=20] [--cancels=20] [--seed=N] [--max-deliveries=15]");
             System.exit(2);
             return;
         }

@@ -6,8 +6,10 @@ import java.util.Map;
 /**
  * What the audit found.
  *
- * @param lost recipients neither delivered nor reported FAILED or CANCELLED, or reported SENT
- *     without having been delivered
+ * @param lost recipients neither delivered nor reported FAILED or CANCELLED, or delivered and
+ *     reported anything but SENT
+ * @param conflicts 409s of the provider: a request came while another with its key was in progress
+ * @param cancelled jobs cancelled while they drained
  * @param duplicateDeliveries emails delivered to a recipient of a job beyond the first
  *     (the provider delivers one email per Idempotency-Key, so this counts recipients that
  *     reached it under more than one key)
@@ -30,6 +32,8 @@ public record ChaosReport(
         long duplicatesInjected,
         long transientFailures,
         long lostResponses,
+        long conflicts,
+        int cancelled,
         int deadLettered,
         Map<String, Integer> states,
         Duration elapsed) {
@@ -61,6 +65,8 @@ public record ChaosReport(
         row(t, "messages delivered twice", duplicatesInjected, "copies put back on the queue");
         row(t, "transient failures", transientFailures, "503s from the outbox");
         row(t, "lost responses", lostResponses, "accepted, then the connection closed");
+        row(t, "409 in progress", conflicts, "the same key while its first request was still in progress");
+        row(t, "jobs cancelled", cancelled, "DELETE while they drained");
         row(t, "failed recipients", failedRecipients, "gave up after " + s.maxDeliveries() + " deliveries");
         row(t, "dead-lettered messages", deadLettered, "");
         t.append(String.format("  %-26s %s%n", "job states", states));

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param lossRate the share of emails the outbox accepts but whose answer it loses
  * @param duplicateRate the share of received messages put back on the queue a second time
  * @param kills how many times a worker dies mid-batch, spread over the fault points
+ * @param cancels how many jobs are cancelled while they drain (DELETE at a random moment)
  */
 public record ChaosScenario(
         int jobs,
@@ -19,12 +20,13 @@ public record ChaosScenario(
         double lossRate,
         double duplicateRate,
         int kills,
+        int cancels,
         long seed,
         int maxDeliveries,
         Duration deadline) {
 
     public static ChaosScenario defaults() {
-        return new ChaosScenario(200, 50, 0.30, 0.05, 0.05, 20, System.nanoTime(), 15, Duration.ofMinutes(20));
+        return new ChaosScenario(200, 50, 0.30, 0.05, 0.05, 20, 20, System.nanoTime(), 15, Duration.ofMinutes(20));
     }
 
     /** {@code --name=value} options over the defaults; an unknown or malformed one is an IllegalArgumentException. */
@@ -48,11 +50,20 @@ public record ChaosScenario(
                 Double.parseDouble(o.getOrDefault("loss-rate", "" + d.lossRate())),
                 Double.parseDouble(o.getOrDefault("duplicate-rate", "" + d.duplicateRate())),
                 Integer.parseInt(o.getOrDefault("kills", "" + d.kills())),
+                Integer.parseInt(o.getOrDefault("cancels", "" + d.cancels())),
                 Long.parseLong(o.getOrDefault("seed", "" + d.seed())),
                 Integer.parseInt(o.getOrDefault("max-deliveries", "" + d.maxDeliveries())),
                 d.deadline());
     }
 
     private static final java.util.Set<String> OPTIONS = java.util.Set.of(
-            "jobs", "recipients", "failure-rate", "loss-rate", "duplicate-rate", "kills", "seed", "max-deliveries");
+            "jobs",
+            "recipients",
+            "failure-rate",
+            "loss-rate",
+            "duplicate-rate",
+            "kills",
+            "cancels",
+            "seed",
+            "max-deliveries");
 }

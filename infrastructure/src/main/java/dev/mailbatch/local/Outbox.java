@@ -91,6 +91,9 @@ public final class Outbox {
     private long duplicates;
     private long injectedFailures;
     private long lostResponses;
+    private long conflicts;
+    /** Keys of requests being handled now: a second request with one gets 409, as real providers answer. */
+    private final java.util.Set<String> inProgress = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Outbox(Sink sink) {
         this.sink = sink;
@@ -102,6 +105,23 @@ public final class Outbox {
 
     /** POST of one email, as the HTTP sender sends it. */
     public Reply deliver(String idempotencyKey, byte[] body) throws InterruptedException {
+        String inFlight = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
+        if (inFlight != null && !inProgress.add(inFlight)) {
+            synchronized (this) {
+                conflicts++;
+            }
+            return new Reply(409, "{\"error\":\"a request with this Idempotency-Key is in progress\"}");
+        }
+        try {
+            return handle(idempotencyKey, body);
+        } finally {
+            if (inFlight != null) {
+                inProgress.remove(inFlight);
+            }
+        }
+    }
+
+    private Reply handle(String idempotencyKey, byte[] body) throws InterruptedException {
         Sink now = sink;
         if (now.latencyMs() > 0) {
             Thread.sleep(now.latencyMs());
@@ -158,6 +178,7 @@ public final class Outbox {
         out.put("deliveries", deliveries);
         out.put("duplicateDeliveries", duplicates);
         out.put("injectedFailures", injectedFailures);
+        out.put("conflicts", conflicts);
         out.put("lostResponses", lostResponses);
         out.set("sink", sink.toJson());
         ArrayNode items = out.putArray("items");
@@ -190,6 +211,11 @@ public final class Outbox {
         return lostResponses;
     }
 
+    /** 409s: a request came while another with its Idempotency-Key was still being handled. */
+    public synchronized long conflicts() {
+        return conflicts;
+    }
+
     public synchronized long injectedFailures() {
         return injectedFailures;
     }
@@ -200,6 +226,7 @@ public final class Outbox {
         deliveries = 0;
         duplicates = 0;
         injectedFailures = 0;
+        conflicts = 0;
         lostResponses = 0;
     }
 
