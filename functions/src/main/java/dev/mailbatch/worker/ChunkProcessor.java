@@ -119,7 +119,7 @@ public final class ChunkProcessor {
         // key), never reported as not sent, even when the job is cancelled.
         Set<String> unresolved = chunk.values().stream()
                 .map(EmailAddress::key)
-                .filter(key -> mayHaveBeenSent(known.get(key), delivery))
+                .filter(key -> Outcomes.mayHaveBeenSent(known.get(key), delivery))
                 .collect(Collectors.toSet());
         if (job.isCancelRequested()) {
             ChunkResult cancelled = cancelRest(job, chunk, known, delivery);
@@ -145,21 +145,12 @@ public final class ChunkProcessor {
         return sendAndRecord(job, todo, before, delivery, unresolved);
     }
 
-    /**
-     * Whether an earlier delivery of this chunk may have sent to the recipient without its outcome
-     * being known: it has a PENDING record of an attempt (a lost answer, a transient failure), or
-     * no record while this is not the chunk's first delivery (a delivery that died after sending).
-     */
-    static boolean mayHaveBeenSent(Recipient current, int delivery) {
-        return current == null ? delivery > 1 : current.status() == RecipientStatus.PENDING && current.attempts() > 0;
-    }
-
     /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
-    /** @param unresolved recipients sent even after a cancel (see {@link #mayHaveBeenSent}) */
+    /** @param unresolved recipients sent even after a cancel (see {@link Outcomes#mayHaveBeenSent}) */
     private ChunkResult sendAndRecord(
             Job job, List<EmailAddress> todo, Map<String, Recipient> before, int delivery, Set<String> unresolved) {
         CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
-        List<Attempt> attempts = new ArrayList<>(todo.size());
+        List<Outcomes.Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
         Map<String, Recipient> records = new LinkedHashMap<>(before);
         for (int from = 0; from < todo.size(); from += recordEvery) {
@@ -170,13 +161,13 @@ public final class ChunkProcessor {
                     continue;
                 }
             }
-            List<Attempt> wave = Parallel.map(
+            List<Outcomes.Attempt> wave = Parallel.map(
                     next, recipient -> sendOne(job, recipient, unresolved.contains(recipient.key()) ? null : cancel));
             faults.at(Faults.BEFORE_RECORD);
             Instant at = clock.instant();
             Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-            for (Attempt attempt : wave) {
-                transitions.put(attempt.recipient(), current -> after(current, attempt, at, delivery));
+            for (Outcomes.Attempt attempt : wave) {
+                transitions.put(attempt.recipient(), current -> Outcomes.after(current, attempt, at, delivery));
             }
             recorded.putAll(recipients.record(job.id(), transitions, records, at, job.expiresAt()));
             attempts.addAll(wave);
@@ -206,35 +197,6 @@ public final class ChunkProcessor {
         return still;
     }
 
-    /**
-     * What a recipient's record becomes after this delivery's attempt, given what it is now: a
-     * pure function of the two, so the store can apply it again to a record that another
-     * delivery changed.
-     */
-    static Outcome after(Recipient current, Attempt attempt, Instant at, int delivery) {
-        if (current != null
-                && current.status() == RecipientStatus.CANCELLED
-                && attempt.result() instanceof SendResult.Sent s) {
-            return Outcome.sent(attempt.recipient(), at, s.providerMessageId()); // it went out after all
-        }
-        if (current != null && !current.wantsSend()) {
-            return null; // SENT, FAILED for good or CANCELLED: done elsewhere, never changed again
-        }
-        boolean markedFailed = current != null && current.status() == RecipientStatus.FAILED;
-        return switch (attempt.result()) {
-            case null -> markedFailed ? null : Outcome.cancelled(attempt.recipient(), at);
-            case SendResult.Sent s -> Outcome.sent(attempt.recipient(), at, s.providerMessageId());
-            case SendResult.PermanentFailure f -> Outcome.failed(attempt.recipient(), at, f.reason());
-            case SendResult.TransientFailure t ->
-                markedFailed
-                        ? Outcome.gaveUp(attempt.recipient(), at, "delivery " + delivery + ": " + t.reason(), true)
-                        : Outcome.retry(attempt.recipient(), at, t.reason());
-        };
-    }
-
-    /** One recipient's attempt; a null result means it was not sent because the job was cancelled. */
-    record Attempt(EmailAddress recipient, SendResult result) {}
-
     private Job awaitEnqueued(Job job) {
         Instant deadline = clock.instant().plus(ENQUEUE_WAIT);
         Job current = job;
@@ -250,16 +212,6 @@ public final class ChunkProcessor {
         return current;
     }
 
-    /**
-     * Whether a record says its recipient was never sent: none yet, PENDING, or FAILED (retryable)
-     * by a "mark FAILED first" without an attempt (a cancel then makes it CANCELLED, not failed).
-     */
-    static boolean neverSent(Recipient current) {
-        return current == null
-                || current.status() == RecipientStatus.PENDING
-                || (current.status() == RecipientStatus.FAILED && current.retryable() && current.attempts() == 0);
-    }
-
     /** Marks CANCELLED the recipients of a cancelled job that no delivery can have sent. */
     private ChunkResult cancelRest(
             Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known, int delivery) {
@@ -268,7 +220,7 @@ public final class ChunkProcessor {
         for (EmailAddress r : chunk.values()) {
             transitions.put(
                     r,
-                    current -> neverSent(current) && !mayHaveBeenSent(current, delivery)
+                    current -> Outcomes.neverSent(current) && !Outcomes.mayHaveBeenSent(current, delivery)
                             ? Outcome.cancelled(r, at)
                             : null);
         }
@@ -305,7 +257,7 @@ public final class ChunkProcessor {
     }
 
     /** @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient) */
-    private Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
+    private Outcomes.Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
         OutgoingEmail email = new OutgoingEmail(
                 job.content().from(),
                 recipient.address(),
@@ -317,7 +269,7 @@ public final class ChunkProcessor {
         sendPermits.acquireUninterruptibly();
         try {
             if (cancel != null && cancel.cancelled()) {
-                return new Attempt(recipient, null);
+                return new Outcomes.Attempt(recipient, null);
             }
             sendRate.acquire();
             result = sender.send(email);
@@ -328,7 +280,7 @@ public final class ChunkProcessor {
             sendPermits.release();
         }
         faults.at(Faults.AFTER_EMAIL);
-        return new Attempt(recipient, result);
+        return new Outcomes.Attempt(recipient, result);
     }
 
     /**

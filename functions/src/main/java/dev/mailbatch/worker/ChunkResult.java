@@ -45,13 +45,13 @@ public record ChunkResult(int sent, int failed, int cancelled, int retrying, Dur
      * What a delivery's attempts came to, counting only the outcomes it recorded (a recipient that
      * another delivery finished first is not counted here).
      */
-    static ChunkResult of(List<ChunkProcessor.Attempt> attempts, Map<String, Outcome> recorded) {
+    static ChunkResult of(List<Outcomes.Attempt> attempts, Map<String, Outcome> recorded) {
         int sent = 0;
         int failed = 0;
         int cancelled = 0;
         int retrying = 0;
         Duration retryAfter = null;
-        for (ChunkProcessor.Attempt attempt : attempts) {
+        for (Outcomes.Attempt attempt : attempts) {
             Outcome outcome = recorded.get(attempt.recipient().key());
             if (outcome == null) {
                 continue; // done by another delivery

@@ -11,7 +11,7 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The worker's outcome logic: what a record becomes after an attempt, given what it is now. */
-class ChunkProcessorTest {
+class OutcomesTest {
     private static final Instant AT = Instant.parse("2026-11-26T12:00:00Z");
     private static final EmailAddress ADA = EmailAddress.ofNormalized("ada@example.com");
 
@@ -20,7 +20,7 @@ class ChunkProcessorTest {
     }
 
     private static Outcome after(Recipient current, SendResult result) {
-        return ChunkProcessor.after(current, new ChunkProcessor.Attempt(ADA, result), AT, 3);
+        return Outcomes.after(current, new Outcomes.Attempt(ADA, result), AT, 3);
     }
 
     @Test
@@ -52,17 +52,17 @@ class ChunkProcessorTest {
 
     @Test
     void onlyARecipientAnEarlierDeliveryMayHaveSentIsUnresolved() {
-        assertThat(ChunkProcessor.mayHaveBeenSent(null, 1))
+        assertThat(Outcomes.mayHaveBeenSent(null, 1))
                 .as("first delivery, no record")
                 .isFalse();
-        assertThat(ChunkProcessor.mayHaveBeenSent(null, 2))
+        assertThat(Outcomes.mayHaveBeenSent(null, 2))
                 .as("a delivery died after sending?")
                 .isTrue();
-        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.PENDING, 1, false), 1))
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 1, false), 1))
                 .isTrue();
-        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.PENDING, 0, false), 2))
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 0, false), 2))
                 .isFalse();
-        assertThat(ChunkProcessor.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false), 2))
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false), 2))
                 .isFalse();
     }
 
@@ -72,16 +72,12 @@ class ChunkProcessorTest {
      */
     @Test
     void aRecipientMarkedFailedFirstWithoutAnAttemptCountsAsNeverSent() {
-        assertThat(ChunkProcessor.neverSent(null)).isTrue();
-        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.PENDING, 1, false)))
+        assertThat(Outcomes.neverSent(null)).isTrue();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.PENDING, 1, false)))
                 .isTrue();
-        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 0, true)))
-                .isTrue();
-        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 2, true)))
-                .isFalse();
-        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.FAILED, 0, false)))
-                .isFalse();
-        assertThat(ChunkProcessor.neverSent(record(RecipientStatus.SENT, 1, false)))
-                .isFalse();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 0, true))).isTrue();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 2, true))).isFalse();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 0, false))).isFalse();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.SENT, 1, false))).isFalse();
     }
 }
