@@ -49,11 +49,29 @@ public record EmailAddress(String address, String key) {
         if (domainError.isPresent()) {
             return Result.invalid(domainError.get());
         }
-        String address = local + "@" + domain.toLowerCase(Locale.ROOT);
+        String address = unquoted(local) + "@" + domain.toLowerCase(Locale.ROOT);
         if (address.length() > MAX_LENGTH) {
             return Result.invalid("is longer than " + MAX_LENGTH + " characters");
         }
         return new Result(new EmailAddress(address, address.toLowerCase(Locale.ROOT)), null);
+    }
+
+    /**
+     * A quoted local part that needs no quotes ({@code "ada"}) is the same mailbox as the unquoted
+     * one (RFC 5321 section 4.1.2): it is sent, and de-duplicated, unquoted. One that needs them
+     * ({@code "ada lovelace"}) keeps them.
+     */
+    static String unquoted(String local) {
+        if (local.length() < 3 || local.charAt(0) != '"' || local.charAt(local.length() - 1) != '"') {
+            return local;
+        }
+        String inner = local.substring(1, local.length() - 1);
+        boolean dotAtom = !inner.startsWith(".")
+                && !inner.endsWith(".")
+                && !inner.contains("..")
+                && inner.chars()
+                        .allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || c == '.' || ATEXT.indexOf(c) >= 0));
+        return dotAtom ? inner : local;
     }
 
     private static Optional<String> checkLocal(String local) {

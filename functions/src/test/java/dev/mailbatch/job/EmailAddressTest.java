@@ -70,4 +70,16 @@ class EmailAddressTest {
         assertThat(EmailAddress.parse("a@" + domain).isValid()).isTrue();
         assertThat(EmailAddress.parse("abcdefghij@" + domain).isValid()).isFalse();
     }
+
+    /** Issue 11: a quoted local part that needs no quotes is the same mailbox, so it is one recipient. */
+    @org.junit.jupiter.api.Test
+    void aNeedlesslyQuotedLocalPartIsTheSameAddress() {
+        EmailAddress quoted = EmailAddress.parse("\"ab\"@X.com").value();
+        EmailAddress plain = EmailAddress.parse("ab@x.com").value();
+        assertThat(quoted.address()).isEqualTo("ab@x.com");
+        assertThat(quoted.key()).isEqualTo(plain.key());
+        assertThat(EmailAddress.parse("\"a.b+c\"@x.com").value().address()).isEqualTo("a.b+c@x.com");
+        assertThat(EmailAddress.parse("\"a b\"@x.com").value().address()).isEqualTo("\"a b\"@x.com");
+        assertThat(EmailAddress.parse("\"a..b\"@x.com").value().address()).isEqualTo("\"a..b\"@x.com");
+    }
 }
