@@ -2,7 +2,6 @@ package dev.mailbatch.worker;
 
 import dev.mailbatch.config.Parallel;
 import dev.mailbatch.job.ChunkMessage;
-import dev.mailbatch.job.Digest;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.Outcome;
@@ -91,7 +90,8 @@ public final class ChunkProcessor {
     }
 
     /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
-    public ChunkResult process(ChunkMessage message, int delivery) {
+    /** @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin) */
+    public ChunkResult process(ChunkMessage message, int delivery, Instant recordBy) {
         Job job = jobs.find(message.jobId(), clock.instant()).orElse(null);
         if (job == null || job.isAbandoned() || job.counts().sent() == job.total()) {
             return ChunkResult.NOTHING_TO_DO; // expired, given up unsent, or every recipient sent
@@ -128,7 +128,7 @@ public final class ChunkProcessor {
                     .toList();
             return resolve.isEmpty()
                     ? cancelled
-                    : cancelled.plus(sendAndRecord(job, resolve, known, delivery, unresolved));
+                    : cancelled.plus(sendAndRecord(job, resolve, known, delivery, unresolved, recordBy));
         }
         List<EmailAddress> todo = chunk.values().stream()
                 .filter(r -> !known.containsKey(r.key()) || known.get(r.key()).wantsSend())
@@ -142,27 +142,43 @@ public final class ChunkProcessor {
         Map<String, Recipient> before =
                 delivery >= maxDeliveries - 1 ? markFailedFirst(job, todo, known, delivery) : known;
         faults.at(Faults.BEFORE_SEND);
-        return sendAndRecord(job, todo, before, delivery, unresolved);
+        return sendAndRecord(job, todo, before, delivery, unresolved, recordBy);
     }
 
     /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
     /** @param unresolved recipients sent even after a cancel (see {@link Outcomes#mayHaveBeenSent}) */
     private ChunkResult sendAndRecord(
-            Job job, List<EmailAddress> todo, Map<String, Recipient> before, int delivery, Set<String> unresolved) {
+            Job job,
+            List<EmailAddress> todo,
+            Map<String, Recipient> before,
+            int delivery,
+            Set<String> unresolved,
+            Instant recordBy) {
         CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
         List<Outcomes.Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
         Map<String, Recipient> records = new LinkedHashMap<>(before);
+        int late = 0; // sends not done by the deadline, and waves not started: the message comes back
         for (int from = 0; from < todo.size(); from += recordEvery) {
             List<EmailAddress> next = todo.subList(from, Math.min(from + recordEvery, todo.size()));
+            if (!clock.instant().isBefore(recordBy)) {
+                late += todo.size() - from;
+                break;
+            }
             if (from > 0) { // another delivery of this chunk may have sent these meanwhile
                 next = stillToSend(job, next, records);
                 if (next.isEmpty()) {
                     continue;
                 }
             }
-            List<Outcomes.Attempt> wave = Parallel.map(
-                    next, recipient -> sendOne(job, recipient, unresolved.contains(recipient.key()) ? null : cancel));
+            List<Outcomes.Attempt> wave = Parallel.mapUntil(
+                            next,
+                            recipient -> sendOne(job, recipient, unresolved.contains(recipient.key()) ? null : cancel),
+                            recordBy)
+                    .stream()
+                    .filter(java.util.Objects::nonNull) // not done by the deadline: outcome unknown, retried
+                    .toList();
+            late += next.size() - wave.size();
             faults.at(Faults.BEFORE_RECORD);
             Instant at = clock.instant();
             Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
@@ -173,7 +189,8 @@ public final class ChunkProcessor {
             attempts.addAll(wave);
         }
         faults.at(Faults.AFTER_RECORD);
-        return ChunkResult.of(attempts, recorded);
+        ChunkResult result = ChunkResult.of(attempts, recorded);
+        return late == 0 ? result : result.plus(new ChunkResult(0, 0, 0, late, null, false));
     }
 
     /**
@@ -245,15 +262,11 @@ public final class ChunkProcessor {
             transitions.put(
                     r,
                     current -> current == null || current.status() == RecipientStatus.PENDING
-                            ? Outcome.gaveUp(r, at, withPrevious(reason, current), false)
+                            ? Outcome.gaveUp(r, at, Outcomes.withPrevious(reason, current), false)
                             : null);
         }
         recipients.record(job.id(), transitions, known, at, job.expiresAt());
         return recipients.find(job.id(), todo);
-    }
-
-    private static String withPrevious(String reason, Recipient current) {
-        return current != null && current.error() != null ? reason + ": " + current.error() : reason;
     }
 
     /** @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient) */
@@ -264,7 +277,7 @@ public final class ChunkProcessor {
                 job.content().subject(),
                 job.content().text(),
                 job.content().html(),
-                deliveryKey(job.id(), recipient));
+                Outcomes.deliveryKey(job.id(), recipient));
         SendResult result;
         sendPermits.acquireUninterruptibly();
         try {
@@ -281,13 +294,5 @@ public final class ChunkProcessor {
         }
         faults.at(Faults.AFTER_EMAIL);
         return new Outcomes.Attempt(recipient, result);
-    }
-
-    /**
-     * The delivery key of (job, recipient), sent to the provider as its Idempotency-Key: stable
-     * across deliveries, and carrying no address (providers log the header).
-     */
-    public static String deliveryKey(String jobId, EmailAddress recipient) {
-        return "mb-" + jobId + "-" + Digest.sha256Hex(recipient.key(), 16);
     }
 }

@@ -1,5 +1,6 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.job.Digest;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Outcome;
 import dev.mailbatch.job.Recipient;
@@ -60,5 +61,18 @@ final class Outcomes {
         return current == null
                 || current.status() == RecipientStatus.PENDING
                 || (current.status() == RecipientStatus.FAILED && current.retryable() && current.attempts() == 0);
+    }
+
+    /**
+     * The delivery key of (job, recipient), sent to the provider as its Idempotency-Key: stable
+     * across deliveries, and carrying no address (providers log the header).
+     */
+    static String deliveryKey(String jobId, EmailAddress recipient) {
+        return "mb-" + jobId + "-" + Digest.sha256Hex(recipient.key(), 16);
+    }
+
+    /** A reason, with the error the record carried before. */
+    static String withPrevious(String reason, Recipient current) {
+        return current != null && current.error() != null ? reason + ": " + current.error() : reason;
     }
 }

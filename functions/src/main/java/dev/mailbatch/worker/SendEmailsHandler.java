@@ -19,6 +19,7 @@ import dev.mailbatch.store.RateStore;
 import dev.mailbatch.store.RecipientStore;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -34,13 +35,17 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * event source mapping, or the response is ignored and whole batches are retried.
  */
 public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+    /** Time kept, before the invocation's timeout, for recording what was sent and answering. */
+    static final Duration RECORD_MARGIN = Duration.ofSeconds(5);
+
     /** How soon a chunk comes back whose job's submit is still enqueueing. */
     static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
 
     /** One chunk's work: the seam between this adapter and {@link ChunkProcessor}. */
     @FunctionalInterface
     interface ChunkWork {
-        ChunkResult process(ChunkMessage message, int delivery);
+        /** @param recordBy when the outcomes must be recorded, so the invocation ends before its timeout */
+        ChunkResult process(ChunkMessage message, int delivery, Instant recordBy);
     }
 
     /**
@@ -146,9 +151,11 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         LambdaLogger log = context.getLogger();
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
         // An Error (the worker is dying) fails the whole invocation: the batch comes back, as when a process dies.
+        Instant recordBy =
+                Instant.now().plusMillis(context.getRemainingTimeInMillis()).minus(RECORD_MARGIN);
         List<Boolean> done = Parallel.map(records, record -> {
             try {
-                return handle(record, log);
+                return handle(record, log, recordBy);
             } catch (RuntimeException e) {
                 return false;
             }
@@ -165,7 +172,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     /** @return true if the message is done with (delete it), false to retry it */
-    private boolean handle(SQSEvent.SQSMessage record, LambdaLogger log) {
+    private boolean handle(SQSEvent.SQSMessage record, LambdaLogger log, Instant recordBy) {
         ChunkMessage message;
         try {
             message = Json.MAPPER.readValue(record.getBody(), ChunkMessage.class);
@@ -181,7 +188,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         }
         int delivery = receiveCount(record);
         try {
-            ChunkResult result = work.process(message, delivery);
+            ChunkResult result = work.process(message, delivery, recordBy);
             log.log(
                     "chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
                             + record.getMessageId()

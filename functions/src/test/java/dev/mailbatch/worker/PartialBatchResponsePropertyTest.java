@@ -174,11 +174,11 @@ class PartialBatchResponsePropertyTest {
             SendEmailsHandler.ChunkWork healthy = work(batch);
             SendEmailsHandler handler = new SendEmailsHandler(
                     CONFIG,
-                    (message, delivery) -> {
+                    (message, delivery, recordBy) -> {
                         if (message.jobId().equals(dies)) {
                             throw new OutOfMemoryError("injected");
                         }
-                        return healthy.process(message, delivery);
+                        return healthy.process(message, delivery, recordBy);
                     },
                     (m, d) -> {},
                     (m, d) -> {});
@@ -196,7 +196,7 @@ class PartialBatchResponsePropertyTest {
     private static SendEmailsHandler.ChunkWork work(List<Case> batch) {
         Map<String, Case> byId = new HashMap<>();
         batch.forEach(c -> byId.put(c.messageId(), c));
-        return (message, delivery) -> {
+        return (message, delivery, recordBy) -> {
             Case c = byId.get(message.jobId());
             assertThat(delivery).isEqualTo(c.delivery());
             return switch (c.fate()) {

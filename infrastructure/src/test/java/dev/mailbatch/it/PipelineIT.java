@@ -500,6 +500,59 @@ class PipelineIT {
     }
 
     /** An injected worker death: an Error, as a process dying mid-line is to the code around it. */
+    /**
+     * Regression (issue 11): the worker recorded a chunk only after all its sends, so a slow
+     * provider could carry a chunk past the function's timeout; the invocation died, nothing was
+     * recorded, and the job could end FAILED although its emails were delivered. Now it records
+     * what was sent before the deadline the invocation's remaining time sets, and the rest comes
+     * back (an unfinished send is resent with its key).
+     */
+    @Test
+    void aChunkThatWouldOutrunTheTimeoutRecordsWhatWasSentByTheDeadline(Backend backend) {
+        Map<String, String> env = env();
+        env.put("SEND_CONCURRENCY", "1");
+        TestStack stack = new TestStack(backend, env);
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(1)
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withFixedDelay(1500)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"id\":\"slow\"}")));
+        String jobId = stack.postJson(batch(addresses(10, "slow.example")))
+                .body()
+                .path("jobId")
+                .asText();
+
+        // One invocation with 8 s left (as if the function's Timeout were 8 s): 10 emails at 1.5 s
+        // each would take 15 s; it must record by 8 - 5 = 3 s and hand the message back.
+        var worker = new dev.mailbatch.worker.SendEmailsHandler(stack.wiring("SendEmailsFunction", env));
+        var messages = stack.sqs
+                .receiveMessage(r -> r.queueUrl(stack.resources.queueUrl())
+                        .maxNumberOfMessages(10)
+                        .messageSystemAttributeNames(
+                                software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.ALL))
+                .messages();
+        SQSBatchResponse response = worker.handleRequest(
+                dev.mailbatch.local.LambdaEvents.sqs(messages, stack.resources.queueArn()),
+                new dev.mailbatch.local.LocalContext("SendEmails", 8, TestStack.LOG));
+        assertThat(response.getBatchItemFailures()).as("the rest comes back").hasSize(1);
+        JsonNode partial = stack.get("/emails/" + jobId).body();
+        assertThat(partial.path("sent").asInt())
+                .as("what was sent by the deadline is recorded")
+                .isBetween(1, 3);
+
+        stack.events.expireVisibility(messages);
+        stack.events.drain(DRAIN);
+        JsonNode done = stack.get("/emails/" + jobId).body();
+        assertThat(done.path("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(done.path("sent").asInt()).isEqualTo(10);
+        assertThat(deliveries().stream()
+                        .map(r -> r.getHeader("Idempotency-Key"))
+                        .distinct())
+                .hasSize(10);
+    }
+
     static final class WorkerKilled extends Error {
         WorkerKilled() {
             super("worker killed (injected)", null, false, false);
