@@ -49,7 +49,7 @@ final class SubmitBatch {
 
     private static final Duration KEY_POLL_JITTER = Duration.ofMillis(50);
     /** Rounds of read-check-write before giving up (each lost to a concurrent submit of the same owner). */
-    private static final int MAX_ROUNDS = 10;
+    private static final int MAX_ROUNDS = 15;
     /** When to try again after the unfinished-jobs quota: jobs finish at the workers' pace. */
     private static final Duration OPEN_JOBS_RETRY = Duration.ofSeconds(30);
 

@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.dynamodb.model.Put;
  */
 public final class UsageStore {
     private static final int MAX_TRIES = 5;
+    private static final int BATCH_GET_KEYS = 100;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -67,10 +68,20 @@ public final class UsageStore {
             return List.of();
         }
         Set<String> open = new HashSet<>();
+        List<String> distinct = jobIds.stream().distinct().toList();
+        for (int from = 0; from < distinct.size(); from += BATCH_GET_KEYS) { // BatchGetItem takes 100 keys
+            open.addAll(open(distinct.subList(from, Math.min(from + BATCH_GET_KEYS, distinct.size())), now));
+        }
+        return new ArrayList<>(jobIds.stream().filter(open::contains).toList());
+    }
+
+    /** Which of at most 100 jobs are not finished now. */
+    private Set<String> open(List<String> jobIds, Instant now) {
+        Set<String> open = new HashSet<>();
         Map<String, KeysAndAttributes> request = Map.of(
                 table,
                 KeysAndAttributes.builder()
-                        .keys(jobIds.stream().distinct().map(Items::jobKey).toList())
+                        .keys(jobIds.stream().map(Items::jobKey).toList())
                         .projectionExpression("pk, #total, sent, failed, cancelled, cancelledAt, expiresAt")
                         .expressionAttributeNames(Map.of("#total", "total")) // a reserved word
                         .consistentRead(true)
@@ -92,7 +103,7 @@ public final class UsageStore {
                 Backoff.beforeRetry(tries);
             }
         }
-        return new ArrayList<>(jobIds.stream().filter(open::contains).toList());
+        return open;
     }
 
     private BatchGetItemResponse batchGet(Map<String, KeysAndAttributes> request) {

@@ -119,6 +119,19 @@ class QuotaIT {
         assertThat(statuses.stream().filter(s -> s == 429)).hasSize(15);
     }
 
+    /**
+     * Regression: the owner's unfinished jobs were read in one BatchGetItem, which takes at most 100
+     * keys; the 102nd unfinished job of one owner made every further submit a 503 (found by the
+     * chaos run: one caller, 200 jobs at once).
+     */
+    @Test
+    void anOwnerMayHaveMoreThanAHundredUnfinishedJobs(Backend backend) {
+        TestStack stack = stack(backend, "100000", "150");
+        for (int i = 0; i < 110; i++) {
+            assertThat(submit(stack, "erin", 1).status()).as("submit %d", i + 1).isEqualTo(202);
+        }
+    }
+
     private static int queued(TestStack stack) {
         return Integer.parseInt(stack.sqs
                 .getQueueAttributes(r -> r.queueUrl(stack.resources.queueUrl())
