@@ -11,7 +11,7 @@ public final class Chunks {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize must be positive");
         }
-        List<ChunkMessage> chunks = new ArrayList<>((recipients.size() + chunkSize - 1) / chunkSize);
+        List<ChunkMessage> chunks = new ArrayList<>();
         for (int from = 0, index = 0; from < recipients.size(); from += chunkSize, index++) {
             List<String> slice = recipients.subList(from, Math.min(from + chunkSize, recipients.size())).stream()
                     .map(EmailAddress::address)

@@ -82,4 +82,67 @@ class EmailAddressTest {
         assertThat(EmailAddress.parse("\"a b\"@x.com").value().address()).isEqualTo("\"a b\"@x.com");
         assertThat(EmailAddress.parse("\"a..b\"@x.com").value().address()).isEqualTo("\"a..b\"@x.com");
     }
+
+    /** Boundaries the mutation run (README, "Mutation testing") found untested. */
+    @ParameterizedTest
+    @CsvSource({
+        "azAZ09@example.com, azAZ09@example.com",
+        "\"a\"@example.com, a@example.com",
+        "\"!a\"@example.com, !a@example.com",
+        "\"~ ~\"@example.com, \"~ ~\"@example.com",
+        "\" a\"@example.com, \" a\"@example.com",
+        "\"a\\\"b\"@example.com, \"a\\\"b\"@example.com",
+        "\"a\\\\\"@example.com, \"a\\\\\"@example.com",
+        "a@b.c9, a@b.c9",
+        "\"a\\ b\"@example.com, \"a\\ b\"@example.com",
+        "\"a\\~\"@example.com, \"a\\~\"@example.com",
+    })
+    void acceptsAtTheBoundaries(String raw, String expected) {
+        EmailAddress.Result result = EmailAddress.parse(raw);
+        assertThat(result.error()).as(raw).isNull();
+        assertThat(result.value().address()).isEqualTo(expected);
+        assertThat(result.value().toString()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "\"\"@example.com",
+                "\"@example.com",
+                "\"a\"b\"@example.com",
+                "\"a\\\"@example.com",
+                "\"a\u007f\"@example.com",
+                "\"a\u001f\"@example.com",
+                "\"a\\\u001f\"@example.com",
+                "\"a\\\u007f\"@example.com",
+                "\"a\\é\"@example.com",
+                "\"é\"@example.com"
+            })
+    void rejectsInvalidQuotedLocalParts(String raw) {
+        assertThat(EmailAddress.parse(raw).error()).as(raw).isEqualTo("has an invalid quoted local part");
+    }
+
+    @org.junit.jupiter.api.Test
+    void eachCheckNamesItsReason() {
+        assertThat(EmailAddress.parse("a@").error()).isEqualTo("must look like local-part@domain");
+        assertThat(EmailAddress.parse("a@localhost").error()).isEqualTo("has a domain without a dot");
+        assertThat(EmailAddress.parse("a@example.com.").error()).isEqualTo("has an invalid domain");
+        assertThat(EmailAddress.parse("a@1.2.3.4").error()).isEqualTo("has an invalid domain");
+        assertThat(EmailAddress.parse("a@" + "x".repeat(64) + ".com").error()).isEqualTo("has an invalid domain");
+        assertThat(EmailAddress.parse("a@" + "x".repeat(63) + ".com").isValid()).isTrue();
+        assertThat(EmailAddress.parse("a".repeat(64) + "@example.com").isValid())
+                .isTrue();
+        assertThat(EmailAddress.parse("a".repeat(65) + "@example.com").error())
+                .isEqualTo("has a local part longer than 64 characters");
+        // Up to four times the limit the parts are checked (and named); beyond it, the length is.
+        assertThat(EmailAddress.parse("a".repeat(1015) + "@").error()).isEqualTo("must look like local-part@domain");
+        assertThat(EmailAddress.parse("a".repeat(1016) + "@").error()).isEqualTo("is longer than 254 characters");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theWholeAddressMayHave254OctetsNotOneMore() {
+        String domain = ("d".repeat(60) + ".").repeat(4) + "comx"; // 248 chars
+        assertThat(EmailAddress.parse("abcde@" + domain).value().address()).hasSize(254);
+        assertThat(EmailAddress.parse("abcdef@" + domain).error()).isEqualTo("is longer than 254 characters");
+    }
 }

@@ -12,6 +12,8 @@ class JobStateTest {
         "false, 10, 0, 0, PENDING",
         "true, 10, 0, 0, IN_PROGRESS",
         "false, 10, 1, 0, IN_PROGRESS",
+        "false, 10, 1, 1, IN_PROGRESS",
+        "false, 10, 0, 1, IN_PROGRESS",
         "true, 10, 4, 5, IN_PROGRESS",
         "true, 10, 10, 0, SUCCEEDED",
         "true, 10, 0, 10, FAILED",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -12,7 +13,7 @@ class HttpProviderSenderTest {
     private static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
 
     @ParameterizedTest
-    @ValueSource(ints = {200, 201, 202, 204})
+    @ValueSource(ints = {200, 201, 202, 204, 299})
     void twoHundredsAreSent(int status) {
         assertThat(HttpProviderSender.classify(status, "{\"id\":\"m-1\"}", Optional.empty(), NOW))
                 .isEqualTo(new SendResult.Sent("m-1"));
@@ -28,14 +29,14 @@ class HttpProviderSenderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {408, 429, 500, 502, 503, 504, 301})
+    @ValueSource(ints = {100, 199, 300, 301, 399, 408, 429, 500, 502, 503, 504, 599})
     void throttlingTimeoutsAndFaultsAreTransient(int status) {
         assertThat(HttpProviderSender.classify(status, "busy", Optional.empty(), NOW))
                 .isInstanceOf(SendResult.TransientFailure.class);
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {400, 401, 403, 404, 413, 422})
+    @ValueSource(ints = {400, 401, 403, 404, 413, 422, 499})
     void otherClientErrorsArePermanentAndSayWhy(int status) {
         SendResult result =
                 HttpProviderSender.classify(status, "{\"error\": \"bad\nrecipient\"}", Optional.empty(), NOW);
@@ -84,5 +85,13 @@ class HttpProviderSenderTest {
         SendResult result = HttpProviderSender.classify(409, "{\"error\":\"in progress\"}", Optional.of("2"), NOW);
         assertThat(result).isInstanceOf(SendResult.TransientFailure.class);
         assertThat(((SendResult.TransientFailure) result).retryAfter()).isEqualTo(java.time.Duration.ofSeconds(2));
+    }
+
+    @Test
+    void onlyA429IsThrottling() {
+        assertThat(HttpProviderSender.classify(429, "", Optional.empty(), NOW))
+                .isEqualTo(new SendResult.TransientFailure("provider answered 429", null, true));
+        assertThat(HttpProviderSender.classify(503, "", Optional.empty(), NOW))
+                .isEqualTo(new SendResult.TransientFailure("provider answered 503", null, false));
     }
 }

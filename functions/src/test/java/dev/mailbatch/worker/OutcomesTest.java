@@ -80,4 +80,27 @@ class OutcomesTest {
         assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 0, false))).isFalse();
         assertThat(Outcomes.neverSent(record(RecipientStatus.SENT, 1, false))).isFalse();
     }
+
+    @Test
+    void theDeliveryKeyIsStablePerJobAndMailboxAndCarriesNoAddress() {
+        String key = Outcomes.deliveryKey("job-1", ADA);
+        assertThat(key)
+                .startsWith("mb-job-1-")
+                .hasSize("mb-job-1-".length() + 32)
+                .doesNotContain("ada");
+        assertThat(Outcomes.deliveryKey("job-1", EmailAddress.ofNormalized("ADA@example.com")))
+                .isEqualTo(key);
+        assertThat(Outcomes.deliveryKey("job-2", ADA)).isNotEqualTo(key);
+        assertThat(Outcomes.deliveryKey("job-1", EmailAddress.ofNormalized("bob@example.com")))
+                .isNotEqualTo(key);
+    }
+
+    @Test
+    void aReasonKeepsTheErrorTheRecordCarriedBefore() {
+        Recipient failedBefore = new Recipient("ada@example.com", RecipientStatus.FAILED, 1, "busy", null, null, true);
+        assertThat(Outcomes.withPrevious("cancelled", failedBefore)).isEqualTo("cancelled: busy");
+        assertThat(Outcomes.withPrevious("cancelled", record(RecipientStatus.PENDING, 0, false)))
+                .isEqualTo("cancelled");
+        assertThat(Outcomes.withPrevious("cancelled", null)).isEqualTo("cancelled");
+    }
 }
