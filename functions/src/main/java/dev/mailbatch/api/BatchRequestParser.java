@@ -161,7 +161,7 @@ public final class BatchRequestParser {
                             "must contain at most " + config.maxRecipients() + " addresses, got " + emails.size())));
         }
         List<EmailAddress> unique = new ArrayList<>(emails.size());
-        Set<String> seen = new HashSet<>(emails.size() * 2);
+        Set<String> seen = new HashSet<>();
         int duplicates = 0;
         for (int i = 0; i < emails.size(); i++) {
             JsonNode node = emails.get(i);

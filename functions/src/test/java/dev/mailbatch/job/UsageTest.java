@@ -44,4 +44,14 @@ class UsageTest {
         assertThat(usage.withOpenJobs(List.of("b")).openJobs()).containsExactly("b");
         assertThat(Usage.NONE.version()).isZero();
     }
+
+    @Test
+    void theWindowsEdgesAreInclusive() {
+        // the hour 24 h back is still counted, so it is kept when a new job is added
+        Usage edge = new Usage(1, List.of(), Map.of("2026112512", 2L)).plus("a", 1, NOW);
+        assertThat(edge.hours()).containsEntry("2026112512", 2L);
+        // once the 13:00 hour leaves, 3 + 7 recipients fill the limit of 10 exactly: that is enough
+        Usage usage = new Usage(1, List.of(), Map.of("2026112513", 6L, "2026112601", 3L));
+        assertThat(usage.waitFor(7, 10, NOW)).isEqualTo(Duration.ofMinutes(90).plusSeconds(1));
+    }
 }
