@@ -1,5 +1,6 @@
 package dev.mailbatch.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
@@ -11,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -65,5 +68,26 @@ final class LocalRuns {
             throw new IllegalStateException("no token: " + minted.body());
         }
         return Json.MAPPER.readTree(minted.body()).path("access_token").asText();
+    }
+
+    /**
+     * The job at {@code location} once nothing of it is pending, or as it stands when {@code within}
+     * has passed (the caller's assertions then say what was missing).
+     */
+    static JsonNode awaitDone(LocalRunner runner, String location, String token, Duration within)
+            throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest get = HttpRequest.newBuilder(runner.baseUrl().resolve(location))
+                .header("Authorization", "Bearer " + token)
+                .build();
+        Instant deadline = Instant.now().plus(within);
+        while (true) {
+            JsonNode job = Json.MAPPER.readTree(
+                    http.send(get, HttpResponse.BodyHandlers.ofString()).body());
+            if (job.path("pending").asInt() == 0 || !Instant.now().isBefore(deadline)) {
+                return job;
+            }
+            Thread.sleep(300); // poll interval
+        }
     }
 }

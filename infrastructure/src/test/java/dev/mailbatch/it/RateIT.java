@@ -3,7 +3,6 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.Outbox;
@@ -56,17 +55,7 @@ class RateIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(accepted.statusCode()).isEqualTo(202);
             String location = accepted.headers().firstValue("location").orElseThrow();
-            Instant deadline = Instant.now().plusSeconds(120);
-            JsonNode job;
-            do {
-                Thread.sleep(500); // poll interval
-                job = Json.MAPPER.readTree(http.send(
-                                HttpRequest.newBuilder(runner.baseUrl().resolve(location))
-                                        .header("Authorization", "Bearer " + token)
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body());
-            } while (job.path("pending").asInt() > 0 && Instant.now().isBefore(deadline));
+            JsonNode job = LocalRuns.awaitDone(runner, location, token, Duration.ofSeconds(120));
             assertThat(job.path("sent").asInt()).isEqualTo(EMAILS);
 
             List<Instant> sends = runner.outbox().emails().stream()

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
@@ -61,17 +61,7 @@ class RestartIT {
         try (LocalRunner second =
                 LocalRuns.startStack(backend, stack, SMALL_STEPS, Map.of(), new ByteArrayOutputStream())) {
             String token = LocalRuns.token(second, "alice");
-            Instant deadline = Instant.now().plusSeconds(90);
-            JsonNode job;
-            do {
-                Thread.sleep(300); // poll interval
-                job = Json.MAPPER.readTree(http.send(
-                                HttpRequest.newBuilder(second.baseUrl().resolve(location))
-                                        .header("Authorization", "Bearer " + token)
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body());
-            } while (job.path("pending").asInt() > 0 && Instant.now().isBefore(deadline));
+            JsonNode job = LocalRuns.awaitDone(second, location, token, Duration.ofSeconds(90));
             assertThat(job.path("state").asText()).isEqualTo("SUCCEEDED");
             assertThat(job.path("sent").asInt()).isEqualTo(300);
             assertThat(second.outbox().emails())
