@@ -16,11 +16,26 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 /**
  * An AWS-API emulator reached over HTTP: moto server (the reference) or LocalStack. The
  * clients are the SDK's real ones; only the endpoint differs from AWS.
+ *
+ * @param interceptors on every DynamoDB and SQS client (the chaos harness's store faults; none otherwise)
  */
-public record Backend(String name, URI endpoint) {
+public record Backend(String name, URI endpoint, List<ExecutionInterceptor> interceptors) {
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
     private static final StaticCredentialsProvider CREDENTIALS =
             StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+
+    public Backend(String name, URI endpoint) {
+        this(name, endpoint, List.of());
+    }
+
+    public Backend {
+        interceptors = List.copyOf(interceptors);
+    }
+
+    /** The same emulator reached at {@code through} (a proxy in front of it), its clients' calls through {@code faults}. */
+    public Backend via(URI through, List<ExecutionInterceptor> faults) {
+        return new Backend(name, through, faults);
+    }
 
     public boolean isMoto() {
         return name.equals("moto");
@@ -30,10 +45,12 @@ public record Backend(String name, URI endpoint) {
         return dynamo(List.of());
     }
 
-    /** A client whose calls pass through {@code interceptors} (a test's store faults). */
-    public DynamoDbClient dynamo(List<ExecutionInterceptor> interceptors) {
+    /** A client whose calls pass through {@code more} interceptors too (a test's store faults). */
+    public DynamoDbClient dynamo(List<ExecutionInterceptor> more) {
+        List<ExecutionInterceptor> all = new java.util.ArrayList<>(interceptors);
+        all.addAll(more);
         return DynamoDbClient.builder()
-                .overrideConfiguration(c -> c.executionInterceptors(interceptors))
+                .overrideConfiguration(c -> c.executionInterceptors(all))
                 .httpClient(HTTP)
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)
@@ -43,6 +60,7 @@ public record Backend(String name, URI endpoint) {
 
     public SqsClient sqs() {
         return SqsClient.builder()
+                .overrideConfiguration(c -> c.executionInterceptors(interceptors))
                 .httpClient(HTTP)
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)
