@@ -29,7 +29,9 @@ final class ChaosAudit {
             Map<String, List<String>> jobs,
             Map<String, JsonNode> status,
             ChaosInjector injector,
+            ChaosFaults faults,
             int cancelled,
+            int submitRetries,
             Duration elapsed) {
         Outbox outbox = runner.outbox();
         Map<String, Map<String, Integer>> delivered = deliveredByJob(outbox);
@@ -67,6 +69,13 @@ final class ChaosAudit {
                 outbox.lostResponses(),
                 outbox.conflicts(),
                 cancelled,
+                submitRetries,
+                injector.store().injected(),
+                injector.store().unanswered(),
+                faults.network(),
+                faults.processKills(),
+                faults.killsWhileSending(),
+                faults.processEmails(),
                 dlqDepth(runner),
                 states,
                 elapsed);

@@ -3,8 +3,8 @@ package dev.mailbatch.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,22 +22,27 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The chaos harness: the whole local stack (moto, the real handlers, the outbox) under the
  * faults at-least-once delivery brings, then an audit of what reached the provider against what
- * the API reports. The faults: the outbox fails a share of calls transiently (503) and accepts a
- * share of emails but loses the answer; a share of the SQS messages the worker receives is
- * delivered a second time; the worker is killed mid-batch a number of times, at the points where
- * dying leaves the most half-done (after reading, after an email reached the provider, between
- * the sends and the record, between the record and the acknowledgement).
+ * the API reports. The faults: the outbox fails a share of calls transiently (503), accepts a
+ * share of emails but loses the answer, and answers 409 to a key still in progress; a share of
+ * the SQS messages the worker receives is delivered a second time; the worker is killed
+ * mid-batch at the points where dying leaves the most half-done (after reading, after an email
+ * reached the provider, between the sends and the record, between the record and the
+ * acknowledgement); callers cancel jobs while they drain; DynamoDB and SQS answer a share of
+ * the functions' calls with errors (throttled, conflict, 500, applied and the answer lost); the
+ * network between the functions and the emulator fails for moments (Toxiproxy: resets, stalls,
+ * refusals); and a second worker, in its own JVM, is killed with SIGKILL and started again.
  *
- * <p>{@code infrastructure/bin/chaos [--jobs=200] [--recipients=50] [--failure-rate=0.3]
- * [--loss-rate=0.05] [--duplicate-rate=0.05] [--kills=20] [--seed=N]}; exits 0 only when the
- * audit finds nothing lost, nothing delivered twice, every job finished and every counter exact.
+ * <p>{@code infrastructure/bin/chaos [--jobs=200] ... [--process-kills=10] [--seed=N]}; exits 0
+ * only when the audit finds nothing lost, nothing delivered twice, every job finished and every
+ * counter exact.
  */
 public final class ChaosHarness {
-    private static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+    private static final Duration POLL_INTERVAL = Duration.ofSeconds(2); // each poll reads every unfinished job
 
     private ChaosHarness() {}
 
@@ -56,46 +62,125 @@ public final class ChaosHarness {
         env.put("OUTBOX_FAILURE_STATUS", "503");
         env.put("OUTBOX_LOSS_RATE", Double.toString(s.lossRate()));
         env.put("OUTBOX_LATENCY_MS", "10"); // long enough for two deliveries of a chunk to meet (409)
+        env.put("LOCAL_LOG_DIR", logDir.resolve("local").toString());
         env.putAll(extraEnv);
-        Map<String, String> parameters = Map.of(
-                "MaxDeliveries",
-                Integer.toString(s.maxDeliveries()),
-                "RetryBaseSeconds",
-                "1",
-                "RetryMaxSeconds",
-                "4",
-                "WorkerBatchSize",
-                "5",
-                "WorkerMaxConcurrency",
-                "4",
-                "QuotaOpenJobs", // one caller submits every job at once
-                Integer.toString(Math.max(1, s.jobs())),
-                "MaxSendRate", // the outbox takes any rate
-                "5000");
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("MaxDeliveries", Integer.toString(s.maxDeliveries()));
+        parameters.put("RetryBaseSeconds", "1");
+        parameters.put("RetryMaxSeconds", "4");
+        parameters.put("WorkerBatchSize", "5");
+        parameters.put("WorkerMaxConcurrency", s.processKills() > 0 ? "2" : "4"); // 20 chunks in flight in all
+        parameters.put("QuotaOpenJobs", Integer.toString(Math.max(1, s.jobs()))); // one caller submits every job
+        parameters.put("MaxSendRate", "5000"); // the outbox takes any rate
         ChaosInjector injector = new ChaosInjector(s);
-        java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger cancelled = new AtomicInteger();
+        AtomicInteger submitsFailed = new AtomicInteger();
+        AtomicInteger submitsInUse = new AtomicInteger();
         Instant start = Instant.now();
-        try (OutputStream runnerLog = Files.newOutputStream(logDir.resolve("runner.log"));
-                PrintStream runnerConsole = new PrintStream(runnerLog, true, StandardCharsets.UTF_8);
-                LocalRunner runner = LocalRunner.start(
-                        new LocalRunner.Options(root, parameters, env::get, runnerConsole, injector))) {
-            console.printf(
-                    "chaos: local stack up at %s (runner log: infrastructure/target/chaos/runner.log)%n",
-                    runner.baseUrl());
+        try (Closer open = new Closer()) {
+            if (env.get("AWS_ENDPOINT_URL") == null) {
+                MotoServer moto = open.add(MotoServer.start(root, logDir.resolve("moto.log")));
+                env.put("AWS_ENDPOINT_URL", moto.endpoint().toString());
+            }
+            URI emulator = URI.create(env.get("AWS_ENDPOINT_URL"));
+            Toxiproxy proxy = s.networkFaults() == 0
+                    ? null
+                    : open.add(Toxiproxy.start(root, emulator, logDir.resolve("toxiproxy.log")));
+            injector.reachThrough(proxy == null ? null : proxy.endpoint());
+            PrintStream runnerConsole = open.add(
+                    new PrintStream(Files.newOutputStream(logDir.resolve("runner.log")), true, StandardCharsets.UTF_8));
+            LocalRunner runner = open.add(
+                    LocalRunner.start(new LocalRunner.Options(root, parameters, env::get, runnerConsole, injector)));
+            console.printf("chaos: local stack up at %s (logs: infrastructure/target/chaos/)%n", runner.baseUrl());
+            WorkerProcess worker = s.processKills() == 0
+                    ? null
+                    : open.add(workerProcess(root, s, env, parameters, runner, proxy, logDir));
+            if (worker != null) {
+                worker.start();
+                console.println("chaos: worker process up (its logs: infrastructure/target/chaos/worker-N/)");
+            }
             LocalApi api = LocalApi.signIn(runner.baseUrl(), "chaos");
-            Map<String, List<String>> jobs = submitAll(api, s);
+            ChaosFaults faults = open.add(ChaosFaults.start(s, worker, proxy, runner.outbox()));
+            Map<String, List<String>> jobs = submitAll(api, s, submitsFailed, submitsInUse);
             Thread cancelling = Thread.ofVirtual().start(() -> cancelSome(api, jobs.keySet(), s, cancelled));
             console.printf(
                     "chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n",
                     jobs.size(), s.deadline().toMinutes());
             cancelling.join();
-            Map<String, JsonNode> finalStatus = awaitFinished(api, jobs.keySet(), runner, s.deadline(), console);
+            awaitFinished(api, jobs.keySet(), runner, Instant.now().plus(s.deadline()), faults, console);
+            faults.close(); // every scheduled fault happened; the audit reads a store without faults
+            injector.store().off();
+            Map<String, JsonNode> finalStatus = new HashMap<>();
+            for (String id : jobs.keySet()) {
+                // read once more: a duplicate delivered after a job finished must not have changed it
+                finalStatus.put(id, api.getJson("/emails/" + id));
+            }
             return ChaosAudit.audit(
-                    api, runner, jobs, finalStatus, injector, cancelled.get(), Duration.between(start, Instant.now()));
+                    api,
+                    runner,
+                    jobs,
+                    finalStatus,
+                    injector,
+                    faults,
+                    cancelled.get(),
+                    submitsFailed.get() + submitsInUse.get(),
+                    Duration.between(start, Instant.now()));
         }
     }
 
-    private static Map<String, List<String>> submitAll(LocalApi api, ChaosScenario s) throws InterruptedException {
+    /** The second runner, in its own JVM, on the same stack; its provider the harness's outbox. */
+    private static WorkerProcess workerProcess(
+            Path root,
+            ChaosScenario s,
+            Map<String, String> env,
+            Map<String, String> parameters,
+            LocalRunner runner,
+            Toxiproxy proxy,
+            Path logDir) {
+        Map<String, String> child = new HashMap<>();
+        child.put("AWS_ENDPOINT_URL", env.get("AWS_ENDPOINT_URL"));
+        child.put("STACK_NAME", env.get("STACK_NAME"));
+        child.put("PORT", "0");
+        child.put(
+                "PROVIDER_URL",
+                "http://127.0.0.1:" + runner.baseUrl().getPort() + LocalServer.PROVIDER_PATH + "?via="
+                        + ChaosFaults.VIA_PROCESS);
+        child.put("CHAOS_STORE_FAULT_RATE", Double.toString(s.storeFaultRate()));
+        child.put("CHAOS_SEED", Long.toString(s.seed()));
+        if (proxy != null) {
+            child.put("CHAOS_FUNCTIONS_ENDPOINT", proxy.endpoint().toString());
+        }
+        List<String> overrides = parameters.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .toList();
+        return new WorkerProcess(root, child, overrides, logDir);
+    }
+
+    /** Closes what was opened, last first. */
+    private static final class Closer implements AutoCloseable {
+        private final List<AutoCloseable> open = new ArrayList<>();
+
+        <T extends AutoCloseable> T add(T resource) {
+            open.add(resource);
+            return resource;
+        }
+
+        @Override
+        public void close() {
+            for (AutoCloseable c : open.reversed()) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("chaos: while stopping " + c.getClass().getSimpleName() + ": " + e);
+                }
+            }
+        }
+    }
+
+    /** Submits every job as a caller would, counting the answers that made it try again. */
+    private static Map<String, List<String>> submitAll(
+            LocalApi api, ChaosScenario s, AtomicInteger submitsFailed, AtomicInteger submitsInUse)
+            throws InterruptedException {
         Map<String, List<String>> jobs = new ConcurrentHashMap<>();
         try (ExecutorService callers = Executors.newFixedThreadPool(8)) {
             List<Future<?>> done = new ArrayList<>();
@@ -107,6 +192,10 @@ public final class ChaosHarness {
                         to.add("j" + job + "-r" + r + "@chaos.example");
                     }
                     String body = Json.write(Map.of("emails", to, "subject", "chaos " + job, "text", "hello"));
+                    // As a caller retries: a 5xx again with the same key; a 409 IDEMPOTENCY_KEY_IN_USE after its
+                    // Retry-After (an earlier try that failed without freeing its key holds it until the
+                    // submit deadline of 2 minutes).
+                    Instant giveUp = Instant.now().plus(Duration.ofMinutes(4));
                     for (int tries = 1; ; tries++) {
                         HttpResponse<String> response =
                                 api.send(HttpRequest.newBuilder(api.base().resolve("/emails"))
@@ -121,10 +210,18 @@ public final class ChaosHarness {
                                     to);
                             return null;
                         }
-                        if (tries >= 5) {
+                        boolean keyInUse =
+                                response.statusCode() == 409 && response.body().contains("IDEMPOTENCY_KEY_IN_USE");
+                        if (Instant.now().isAfter(giveUp) || (response.statusCode() < 500 && !keyInUse)) {
                             throw new IllegalStateException("submit of job " + job + " answered "
                                     + response.statusCode() + " " + response.body());
                         }
+                        if (keyInUse) {
+                            submitsInUse.incrementAndGet();
+                        } else {
+                            submitsFailed.incrementAndGet();
+                        }
+                        Thread.sleep(keyInUse ? 1000 : Math.min(2000, 200L * tries));
                     }
                 }));
             }
@@ -142,8 +239,7 @@ public final class ChaosHarness {
      * seconds of the drain, as a caller would; counts those the API cancelled (a job that finished
      * first answers 409).
      */
-    private static void cancelSome(
-            LocalApi api, java.util.Set<String> ids, ChaosScenario s, java.util.concurrent.atomic.AtomicInteger done) {
+    private static void cancelSome(LocalApi api, Set<String> ids, ChaosScenario s, AtomicInteger done) {
         List<String> pick = new ArrayList<>(new java.util.TreeSet<>(ids));
         java.util.Collections.shuffle(pick, new java.util.Random(s.seed()));
         java.util.Random when = new java.util.Random(s.seed() + 1);
@@ -154,46 +250,51 @@ public final class ChaosHarness {
                 Thread.currentThread().interrupt();
                 return;
             }
-            HttpResponse<String> answer =
-                    api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
-                            .method("DELETE", HttpRequest.BodyPublishers.noBody()));
-            if (answer.statusCode() == 202) {
-                done.incrementAndGet();
+            for (int tries = 1; tries <= 10; tries++) {
+                HttpResponse<String> answer =
+                        api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
+                                .method("DELETE", HttpRequest.BodyPublishers.noBody()));
+                if (answer.statusCode() == 202) {
+                    done.incrementAndGet();
+                }
+                if (answer.statusCode() < 500) {
+                    break; // 202, or 409: it finished first
+                }
+                try {
+                    Thread.sleep(200L * tries); // a 5xx (a store fault): again, as a caller would
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }
 
-    private static Map<String, JsonNode> awaitFinished(
-            LocalApi api, Set<String> ids, LocalRunner runner, Duration deadline, PrintStream console)
+    /** Waits until every job finished, the queue is empty and every scheduled fault happened. */
+    private static void awaitFinished(
+            LocalApi api, Set<String> ids, LocalRunner runner, Instant end, ChaosFaults faults, PrintStream console)
             throws InterruptedException {
-        Instant end = Instant.now().plus(deadline);
         Instant nextReport = Instant.now().plusSeconds(15);
-        Map<String, JsonNode> finished = new HashMap<>();
+        Set<String> finished = new java.util.HashSet<>();
         while (true) {
             for (String id : ids) {
-                if (!finished.containsKey(id)) {
-                    JsonNode status = api.getJson("/emails/" + id);
-                    if (status.path("pending").asLong(-1) == 0) {
-                        finished.put(id, status);
-                    }
+                if (!finished.contains(id)
+                        && api.getJson("/emails/" + id).path("pending").asLong(-1) == 0) {
+                    finished.add(id);
                 }
             }
-            boolean quiet = backlog(runner) == 0;
-            if ((finished.size() == ids.size() && quiet) || Instant.now().isAfter(end)) {
-                // Read every job once more: a duplicate delivered after a job finished must not have changed it.
-                Map<String, JsonNode> last = new HashMap<>();
-                for (String id : ids) {
-                    last.put(id, api.getJson("/emails/" + id));
-                }
-                return last;
+            if ((finished.size() == ids.size() && backlog(runner) == 0 && faults.done())
+                    || Instant.now().isAfter(end)) {
+                return;
             }
             if (Instant.now().isAfter(nextReport)) {
                 console.printf(
-                        "chaos: %d of %d jobs finished; %d messages on the queue; outbox: %d emails%n",
+                        "chaos: %d of %d jobs finished; %d messages on the queue; outbox: %d emails; %s%n",
                         finished.size(),
                         ids.size(),
                         backlog(runner),
-                        runner.outbox().emails().size());
+                        runner.outbox().emails().size(),
+                        faults.progress());
                 nextReport = Instant.now().plusSeconds(15);
             }
             Thread.sleep(POLL_INTERVAL);
@@ -212,7 +313,8 @@ public final class ChaosHarness {
         } catch (IllegalArgumentException e) {
             System.err.println("chaos: " + e.getMessage());
             System.err.println("usage: chaos [--jobs=200] [--recipients=50] [--failure-rate=0.3] [--loss-rate=0.05] "
-                    + "[--duplicate-rate=0.05] [--kills=20] [--cancels=20] [--seed=N] [--max-deliveries=15]");
+                    + "[--duplicate-rate=0.05] [--kills=20] [--cancels=20] [--store-fault-rate=0.02] "
+                    + "[--network-faults=20] [--process-kills=10] [--seed=N] [--max-deliveries=15]");
             System.exit(2);
             return;
         }
@@ -221,11 +323,17 @@ public final class ChaosHarness {
                 .normalize();
         System.out.printf(
                 "chaos: outbox fails %.0f%% of calls (503) and loses %.0f%% of answers; "
-                        + "%.0f%% of messages delivered twice; %d worker kills%n",
+                        + "%.0f%% of messages delivered twice; %d worker kills; %d cancels;%n"
+                        + "       %.0f%% of store calls answered with an error; %d network faults; "
+                        + "%d worker process kills%n",
                 scenario.failureRate() * 100,
                 scenario.lossRate() * 100,
                 scenario.duplicateRate() * 100,
-                scenario.kills());
+                scenario.kills(),
+                scenario.cancels(),
+                scenario.storeFaultRate() * 100,
+                scenario.networkFaults(),
+                scenario.processKills());
         ChaosReport report = run(root, scenario, Map.of(), System.out);
         System.out.print(report.table(scenario));
         System.exit(report.clean() ? 0 : 1);

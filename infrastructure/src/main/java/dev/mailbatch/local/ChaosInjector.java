@@ -25,6 +25,8 @@ final class ChaosInjector implements LocalRunner.Chaos {
     private final Random random;
     private final double duplicateRate;
     private final AtomicLong duplicates = new AtomicLong();
+    private final ChaosStore store;
+    private volatile java.net.URI through;
 
     long duplicates() {
         return duplicates.get();
@@ -33,6 +35,7 @@ final class ChaosInjector implements LocalRunner.Chaos {
     ChaosInjector(ChaosScenario s) {
         this.random = new Random(s.seed());
         this.duplicateRate = s.duplicateRate();
+        this.store = new ChaosStore(s.storeFaultRate(), s.seed() + 2);
         long chunks = (long) s.jobs() * Math.max(1, (s.recipients() + 49) / 50);
         for (int k = 0; k < s.kills(); k++) {
             String point = POINTS.get(k % POINTS.size());
@@ -75,10 +78,26 @@ final class ChaosInjector implements LocalRunner.Chaos {
         }
     }
 
+    /** A killed batch comes back after 30 s, not after the template's 6 x 60 s. */
+    static final Map<QueueAttributeName, String> QUEUE_OVERRIDES = Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "30");
+
     @Override
     public Map<QueueAttributeName, String> queueOverrides() {
-        // A killed batch comes back after this, not after the template's 6 x 60 s.
-        return Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "30");
+        return QUEUE_OVERRIDES;
+    }
+
+    /** The functions reach the emulator through {@code through} (Toxiproxy; null: directly), with the store faults. */
+    void reachThrough(java.net.URI through) {
+        this.through = through;
+    }
+
+    @Override
+    public Backend functions(Backend backend) {
+        return backend.via(through == null ? backend.endpoint() : through, List.of(store));
+    }
+
+    ChaosStore store() {
+        return store;
     }
 
     Map<String, Integer> kills() {

@@ -9,7 +9,14 @@ import java.util.Map;
  * @param lost recipients neither delivered nor reported FAILED or CANCELLED, or delivered and
  *     reported anything but SENT
  * @param conflicts 409s of the provider: a request came while another with its key was in progress
- * @param cancelled jobs cancelled while they drained
+ * @param cancelled jobs cancelled while they drained (a DELETE answered 202)
+ * @param submitRetries submits answered 5xx, or 409 while an earlier try held the key, and sent again
+ * @param storeFaults error answers injected into the harness JVM's functions' DynamoDB and SQS calls
+ * @param unanswered those functions' request attempts that got no answer (the network faults)
+ * @param networkFaults the moments the network between functions and emulator failed, by kind
+ * @param processKills SIGKILLs of the worker process
+ * @param killsWhileSending of those, kills while it was delivering emails
+ * @param processEmails emails the worker process delivered, over all its lives
  * @param duplicateDeliveries emails delivered to a recipient of a job beyond the first
  *     (the provider delivers one email per Idempotency-Key, so this counts recipients that
  *     reached it under more than one key)
@@ -34,6 +41,13 @@ public record ChaosReport(
         long lostResponses,
         long conflicts,
         int cancelled,
+        int submitRetries,
+        Map<ChaosStore.Kind, Long> storeFaults,
+        long unanswered,
+        Map<Toxiproxy.Fault, Integer> networkFaults,
+        int processKills,
+        int killsWhileSending,
+        long processEmails,
         int deadLettered,
         Map<String, Integer> states,
         Duration elapsed) {
@@ -67,6 +81,20 @@ public record ChaosReport(
         row(t, "lost responses", lostResponses, "accepted, then the connection closed");
         row(t, "409 in progress", conflicts, "the same key while its first request was still in progress");
         row(t, "jobs cancelled", cancelled, "DELETE while they drained");
+        row(
+                t,
+                "store faults",
+                storeFaults.values().stream().mapToLong(Long::longValue).sum(),
+                storeFaults.toString().toLowerCase(java.util.Locale.ROOT));
+        row(
+                t,
+                "network faults",
+                networkFaults.values().stream().mapToInt(Integer::intValue).sum(),
+                networkFaults.toString().toLowerCase(java.util.Locale.ROOT) + ", Toxiproxy");
+        row(t, "calls without an answer", unanswered, "store calls cut by the network faults");
+        row(t, "submits tried again", submitRetries, "answered 5xx, or 409 while an earlier try held the key");
+        row(t, "worker process kills", processKills, "SIGKILL; " + killsWhileSending + " while it was sending");
+        row(t, "emails by the process", processEmails, "delivered by the worker process, all its lives");
         row(t, "failed recipients", failedRecipients, "gave up after " + s.maxDeliveries() + " deliveries");
         row(t, "dead-lettered messages", deadLettered, "");
         t.append(String.format("  %-26s %s%n", "job states", states));

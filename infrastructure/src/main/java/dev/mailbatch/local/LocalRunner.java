@@ -34,7 +34,8 @@ public final class LocalRunner implements AutoCloseable {
     /**
      * @param root the repository (template.yaml, infrastructure/web)
      * @param parameterOverrides template parameters, as {@code sam deploy --parameter-overrides} takes them
-     * @param env the environment: the functions' variables, PORT, HOST, AWS_ENDPOINT_URL, OUTBOX_*
+     * @param env the environment: the functions' variables, PORT, HOST, AWS_ENDPOINT_URL, OUTBOX_*,
+     *     LOCAL_LOG_DIR (default infrastructure/target/local)
      */
     public record Options(
             Path root,
@@ -58,6 +59,14 @@ public final class LocalRunner implements AutoCloseable {
 
         /** Queue attributes to set other than the template's (a shorter VisibilityTimeout). */
         Map<QueueAttributeName, String> queueOverrides();
+
+        /**
+         * The emulator as the functions reach it (through a faulty network, with store faults);
+         * the event source mapping, which stands in for Lambda's poller, keeps {@code backend}.
+         */
+        default Backend functions(Backend backend) {
+            return backend;
+        }
     }
 
     private final PrintStream console;
@@ -82,7 +91,9 @@ public final class LocalRunner implements AutoCloseable {
 
     private void build(Options options) throws IOException, InterruptedException {
         Function<String, String> env = options.env();
-        Path logDir = options.root().resolve("infrastructure/target/local");
+        Path logDir = env.apply("LOCAL_LOG_DIR") == null
+                ? options.root().resolve("infrastructure/target/local")
+                : Path.of(env.apply("LOCAL_LOG_DIR"));
         Files.createDirectories(logDir);
         this.backend = startEmulator(options.root(), env.apply("AWS_ENDPOINT_URL"), logDir);
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
@@ -127,11 +138,12 @@ public final class LocalRunner implements AutoCloseable {
             Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions) {
         SqsClient sqs = backend.sqs();
         Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
+        Backend reach = options.chaos() == null ? backend : options.chaos().functions(backend);
         EventSourceMapping mapping = null;
         List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
         for (LocalFunctions.LocalFunction function : functions) {
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
-                httpFunctions.put(function.id(), LocalFunctions.httpHandler(function, backend, faults));
+                httpFunctions.put(function.id(), LocalFunctions.httpHandler(function, reach, faults));
                 continue;
             }
             if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
@@ -149,7 +161,7 @@ public final class LocalRunner implements AutoCloseable {
                     function.id(),
                     resources,
                     sqs,
-                    () -> LocalFunctions.sqsHandler(function, backend, faults),
+                    () -> LocalFunctions.sqsHandler(function, reach, faults),
                     logs,
                     options.chaos() == null
                             ? null

@@ -152,7 +152,10 @@ public final class LocalServer implements AutoCloseable {
                     byte[] body = ApiGateway.readAtMost(exchange.getRequestBody(), ApiGateway.MAX_PAYLOAD);
                     Outbox.Reply reply = outbox.deliver(
                             exchange.getRequestHeaders().getFirst("Idempotency-Key"),
-                            body == null ? new byte[0] : body);
+                            body == null ? new byte[0] : body,
+                            LambdaEvents.queryParameters(
+                                            exchange.getRequestURI().getRawQuery())
+                                    .get("via"));
                     return reply.lost() ? NO_ANSWER : ApiGateway.Answer.json(reply.status(), reply.json());
                 }
                 case "GET /_local/outbox" -> {

@@ -92,6 +92,7 @@ public final class Outbox {
     private long injectedFailures;
     private long lostResponses;
     private long conflicts;
+    private final Map<String, Long> acceptedVia = new java.util.HashMap<>();
     /** Keys of requests being handled now: a second request with one gets 409, as real providers answer. */
     private final java.util.Set<String> inProgress = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -105,6 +106,14 @@ public final class Outbox {
 
     /** POST of one email, as the HTTP sender sends it. */
     public Reply deliver(String idempotencyKey, byte[] body) throws InterruptedException {
+        return deliver(idempotencyKey, body, null);
+    }
+
+    /**
+     * POST of one email from a sender that names itself ({@code ?via=} on the provider URL: the
+     * chaos harness's worker process), so that what each sender delivered can be counted.
+     */
+    public Reply deliver(String idempotencyKey, byte[] body, String via) throws InterruptedException {
         String inFlight = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
         if (inFlight != null && !inProgress.add(inFlight)) {
             synchronized (this) {
@@ -113,7 +122,7 @@ public final class Outbox {
             return new Reply(409, "{\"error\":\"a request with this Idempotency-Key is in progress\"}");
         }
         try {
-            return handle(idempotencyKey, body);
+            return handle(idempotencyKey, body, via);
         } finally {
             if (inFlight != null) {
                 inProgress.remove(inFlight);
@@ -121,7 +130,7 @@ public final class Outbox {
         }
     }
 
-    private Reply handle(String idempotencyKey, byte[] body) throws InterruptedException {
+    private Reply handle(String idempotencyKey, byte[] body, String via) throws InterruptedException {
         Sink now = sink;
         if (now.latencyMs() > 0) {
             Thread.sleep(now.latencyMs());
@@ -159,6 +168,9 @@ public final class Outbox {
             }
             Email email = new Email("local-" + (emails.size() + 1), key, message, Instant.now());
             emails.add(email);
+            if (via != null) {
+                acceptedVia.merge(via, 1L, Long::sum);
+            }
             if (key != null) {
                 byKey.put(key, email);
             }
@@ -203,6 +215,11 @@ public final class Outbox {
         return deliveries + injectedFailures;
     }
 
+    /** New emails accepted from a sender that named itself ({@code ?via=}). */
+    public synchronized long acceptedVia(String via) {
+        return acceptedVia.getOrDefault(via, 0L);
+    }
+
     public synchronized long repeatedKeys() {
         return duplicates;
     }
@@ -223,6 +240,7 @@ public final class Outbox {
     public synchronized void clear() {
         emails.clear();
         byKey.clear();
+        acceptedVia.clear();
         deliveries = 0;
         duplicates = 0;
         injectedFailures = 0;
