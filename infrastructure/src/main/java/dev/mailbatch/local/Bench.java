@@ -91,6 +91,12 @@ public final class Bench {
         Files.createDirectories(logDir);
         try (MotoServer moto = MotoServer.start(root, logDir.resolve("moto.log"));
                 Redis redis = Redis.start(logDir.resolve("redis.log"))) {
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> { // Ctrl-C: no emulator left behind
+                                redis.close();
+                                moto.close();
+                            }));
             Bench bench = new Bench(root, plan, moto.endpoint(), redis.port, System.out);
             List<Row> rows = bench.run();
             String table = table(rows);

@@ -42,6 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * counter exact.
  */
 public final class ChaosHarness {
+    /** Set when the JVM is stopping (Ctrl-C): what fails after it is the stop, not a finding. */
+    private static volatile boolean stopping;
+
     private static final Duration POLL_INTERVAL = Duration.ofSeconds(2); // each poll reads every unfinished job
 
     private ChaosHarness() {}
@@ -77,7 +80,14 @@ public final class ChaosHarness {
         AtomicInteger submitsFailed = new AtomicInteger();
         AtomicInteger submitsInUse = new AtomicInteger();
         Instant start = Instant.now();
-        try (Closer open = new Closer()) {
+        Closer open = new Closer();
+        Thread onExit = new Thread(
+                () -> { // Ctrl-C: no emulator, proxy or worker process left behind
+                    stopping = true;
+                    open.close();
+                });
+        Runtime.getRuntime().addShutdownHook(onExit);
+        try (open) {
             if (env.get("AWS_ENDPOINT_URL") == null) {
                 MotoServer moto = open.add(MotoServer.start(root, logDir.resolve("moto.log")));
                 env.put("AWS_ENDPOINT_URL", moto.endpoint().toString());
@@ -125,6 +135,12 @@ public final class ChaosHarness {
                     cancelled.get(),
                     submitsFailed.get() + submitsInUse.get(),
                     Duration.between(start, Instant.now()));
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException exiting) {
+                // the JVM is stopping: the hook runs
+            }
         }
     }
 
@@ -160,14 +176,16 @@ public final class ChaosHarness {
     private static final class Closer implements AutoCloseable {
         private final List<AutoCloseable> open = new ArrayList<>();
 
-        <T extends AutoCloseable> T add(T resource) {
+        synchronized <T extends AutoCloseable> T add(T resource) {
             open.add(resource);
             return resource;
         }
 
         @Override
-        public void close() {
-            for (AutoCloseable c : open.reversed()) {
+        public synchronized void close() {
+            List<AutoCloseable> closing = new ArrayList<>(open);
+            open.clear(); // closed once, by the harness or by the shutdown hook
+            for (AutoCloseable c : closing.reversed()) {
                 try {
                     c.close();
                 } catch (Exception e) {
@@ -334,7 +352,16 @@ public final class ChaosHarness {
                 scenario.storeFaultRate() * 100,
                 scenario.networkFaults(),
                 scenario.processKills());
-        ChaosReport report = run(root, scenario, Map.of(), System.out);
+        ChaosReport report;
+        try {
+            report = run(root, scenario, Map.of(), System.out);
+        } catch (RuntimeException e) {
+            if (stopping) {
+                System.err.println("chaos: stopped; the emulator, the proxy and the worker process are stopped too");
+                return; // the JVM is exiting already
+            }
+            throw e;
+        }
         System.out.print(report.table(scenario));
         System.exit(report.clean() ? 0 : 1);
     }
