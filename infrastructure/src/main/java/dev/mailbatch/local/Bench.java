@@ -5,7 +5,6 @@ import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -411,10 +410,7 @@ public final class Bench {
     /** redis-server (Debian's) as a child process on a free port, without persistence. */
     private record Redis(Process process, int port) implements AutoCloseable {
         static Redis start(Path log) throws IOException, InterruptedException {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
+            int port = ChildProcesses.freePort();
             Process p;
             try {
                 p = new ProcessBuilder(
@@ -448,7 +444,7 @@ public final class Bench {
 
         @Override
         public void close() {
-            process.destroy();
+            ChildProcesses.stop(process, Duration.ofSeconds(5));
         }
     }
 }

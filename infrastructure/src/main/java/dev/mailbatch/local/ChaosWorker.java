@@ -3,7 +3,6 @@ package dev.mailbatch.local;
 import dev.mailbatch.worker.Faults;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -26,18 +25,14 @@ public final class ChaosWorker {
     private ChaosWorker() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> overrides = new LinkedHashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            overrides.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
+        Map<String, String> overrides = RunCommand.parameterOverrides(args);
         Path root = Path.of(System.getProperty("mailbatch.root", "."))
                 .toAbsolutePath()
                 .normalize();
         String through = System.getenv("CHAOS_FUNCTIONS_ENDPOINT");
         ChaosStore store = new ChaosStore(
-                Double.parseDouble(System.getenv().getOrDefault("CHAOS_STORE_FAULT_RATE", "0")),
-                Long.parseLong(System.getenv().getOrDefault("CHAOS_SEED", "0")));
+                Double.parseDouble(orDefault(System.getenv("CHAOS_STORE_FAULT_RATE"), "0")),
+                Long.parseLong(orDefault(System.getenv("CHAOS_SEED"), "0")));
         LocalRunner.Chaos chaos = new LocalRunner.Chaos() {
             @Override
             public Faults faults() {
@@ -67,5 +62,9 @@ public final class ChaosWorker {
             return;
         }
         Thread.currentThread().join(); // until killed
+    }
+
+    private static String orDefault(String value, String fallback) {
+        return value == null || value.isBlank() ? fallback : value;
     }
 }

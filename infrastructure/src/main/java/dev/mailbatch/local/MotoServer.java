@@ -2,7 +2,6 @@ package dev.mailbatch.local;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +36,7 @@ public final class MotoServer implements AutoCloseable {
         if (!venv.waitFor(15, TimeUnit.MINUTES) || venv.exitValue() != 0) {
             throw new IllegalStateException("infrastructure/bin/ensure-venv failed; see its output above");
         }
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = ChildProcesses.freePort();
         Files.createDirectories(logFile.getParent());
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
@@ -88,13 +84,6 @@ public final class MotoServer implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ChildProcesses.stop(process, Duration.ofSeconds(10));
     }
 }

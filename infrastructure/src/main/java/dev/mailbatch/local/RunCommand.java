@@ -8,16 +8,28 @@ import java.util.Map;
 public final class RunCommand {
     private RunCommand() {}
 
-    /** {@code java dev.mailbatch.local.RunCommand [Parameter=Value ...]}; see the README. */
-    public static void main(String[] args) throws Exception {
+    /** {@code Name=Value} arguments as template parameter overrides; anything else is an IllegalArgumentException. */
+    static Map<String, String> parameterOverrides(String[] args) {
         Map<String, String> overrides = new LinkedHashMap<>();
         for (String arg : args) {
             int eq = arg.indexOf('=');
             if (eq <= 0) {
-                System.err.println("usage: run [TemplateParameter=Value ...]   (e.g. WorkerMaxConcurrency=10)");
-                System.exit(2);
+                throw new IllegalArgumentException("not Name=Value: " + arg);
             }
             overrides.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        return overrides;
+    }
+
+    /** {@code java dev.mailbatch.local.RunCommand [Parameter=Value ...]}; see the README. */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> overrides;
+        try {
+            overrides = parameterOverrides(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("usage: run [TemplateParameter=Value ...]   (e.g. WorkerMaxConcurrency=10)");
+            System.exit(2);
+            return;
         }
         Path root = Path.of(System.getProperty("mailbatch.root", "."))
                 .toAbsolutePath()

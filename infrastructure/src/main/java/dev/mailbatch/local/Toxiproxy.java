@@ -3,7 +3,6 @@ package dev.mailbatch.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,7 +57,7 @@ public final class Toxiproxy implements AutoCloseable {
             throw new IllegalStateException(
                     "Toxiproxy is not built at " + BINARY + "; run infrastructure/bin/ensure-tools (needs Go)");
         }
-        int apiPort = freePort();
+        int apiPort = ChildProcesses.freePort();
         Files.createDirectories(logFile.getParent());
         Process process = new ProcessBuilder(
                         binary.toString(), "-host", "127.0.0.1", "-port", Integer.toString(apiPort))
@@ -82,7 +81,7 @@ public final class Toxiproxy implements AutoCloseable {
                             "name",
                             PROXY,
                             "listen",
-                            "127.0.0.1:" + freePort(),
+                            "127.0.0.1:" + ChildProcesses.freePort(),
                             "upstream",
                             upstream.getHost() + ":" + upstream.getPort(),
                             "enabled",
@@ -175,21 +174,8 @@ public final class Toxiproxy implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ChildProcesses.stop(process, Duration.ofSeconds(5));
     }
 }

@@ -93,14 +93,7 @@ final class WorkerProcess implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (process != null && process.isAlive()) {
-            process.destroy();
-            try {
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ChildProcesses.stop(process, Duration.ofSeconds(15));
         }
     }
 }

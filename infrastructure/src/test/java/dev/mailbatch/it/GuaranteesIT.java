@@ -336,15 +336,7 @@ class GuaranteesIT {
     void aRetryWithTheKeyAfterAFailedEnqueueMakesAWorkingJob(Backend backend) {
         TestStack stack = stack(backend);
         Map<String, String> headers = Map.of("Content-Type", "application/json", "Idempotency-Key", "retry-me");
-        var event = LambdaEvents.http(
-                "POST",
-                "/emails",
-                "/emails",
-                Map.of(),
-                Map.of(),
-                headers,
-                batch(4, "r").getBytes(StandardCharsets.UTF_8),
-                false);
+        var event = TestStack.postEvent(headers, batch(4, "r"));
         // First try: the queue is unreachable.
         assertThat(stack.postWithBrokenQueue(event).status()).isEqualTo(503);
         // The retry: the same key and body.
@@ -534,17 +526,7 @@ class GuaranteesIT {
                         "DEFAULT_FROM",
                         "news@mailbatch.example"),
                 lost));
-        TestStack.Response answer = stack.invoke(
-                submit,
-                LambdaEvents.http(
-                        "POST",
-                        "/emails",
-                        "/emails",
-                        Map.of(),
-                        Map.of(),
-                        Map.of("Content-Type", "application/json"),
-                        batch(4, "landed").getBytes(StandardCharsets.UTF_8),
-                        false));
+        TestStack.Response answer = stack.invoke(submit, TestStack.postEvent(batch(4, "landed")));
         assertThat(lost.lost()).as("the mark's answer was lost").isPositive();
         assertThat(answer.status()).isEqualTo(202);
         stack.events.drain(DRAIN);

@@ -15,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -92,16 +91,19 @@ class LocalRunnerIT {
     }
 
     private JsonNode waitUntilFinished(String location) throws Exception {
-        Instant end = Instant.now().plus(DEADLINE);
-        while (true) {
-            HttpResponse<String> status = send(at(location).GET());
-            assertThat(status.statusCode()).isEqualTo(200);
-            if (status.headers().firstValue("retry-after").isEmpty()) {
-                return json(status);
-            }
-            assertThat(Instant.now()).as("job finished before the deadline").isBefore(end);
-            Thread.sleep(200);
-        }
+        HttpResponse<String> status = LocalRuns.poll(
+                DEADLINE,
+                Duration.ofMillis(200),
+                () -> {
+                    HttpResponse<String> read = send(at(location).GET());
+                    assertThat(read.statusCode()).isEqualTo(200);
+                    return read;
+                },
+                read -> read.headers().firstValue("retry-after").isEmpty());
+        assertThat(status.headers().firstValue("retry-after"))
+                .as("job finished before the deadline")
+                .isEmpty();
+        return json(status);
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.store.Backoff;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -17,6 +18,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 
 /** The ITs' way to start a whole local stack on the emulator they share, and to sign in to it. */
 final class LocalRuns {
@@ -74,20 +77,31 @@ final class LocalRuns {
      * The job at {@code location} once nothing of it is pending, or as it stands when {@code within}
      * has passed (the caller's assertions then say what was missing).
      */
-    static JsonNode awaitDone(LocalRunner runner, String location, String token, Duration within)
-            throws IOException, InterruptedException {
+    static JsonNode awaitDone(LocalRunner runner, String location, String token, Duration within) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest get = HttpRequest.newBuilder(runner.baseUrl().resolve(location))
                 .header("Authorization", "Bearer " + token)
                 .build();
+        return poll(
+                within,
+                Duration.ofMillis(300),
+                () -> Json.MAPPER.readTree(
+                        http.send(get, HttpResponse.BodyHandlers.ofString()).body()),
+                job -> job.path("pending").asInt() == 0);
+    }
+
+    /**
+     * Reads {@code read} every {@code every} (through the project's one wait, {@link Backoff#poll})
+     * until {@code done} holds or {@code within} has passed; the last value read.
+     */
+    static <T> T poll(Duration within, Duration every, Callable<T> read, Predicate<T> done) throws Exception {
         Instant deadline = Instant.now().plus(within);
         while (true) {
-            JsonNode job = Json.MAPPER.readTree(
-                    http.send(get, HttpResponse.BodyHandlers.ofString()).body());
-            if (job.path("pending").asInt() == 0 || !Instant.now().isBefore(deadline)) {
-                return job;
+            T value = read.call();
+            if (done.test(value) || !Instant.now().isBefore(deadline)) {
+                return value;
             }
-            Thread.sleep(300); // poll interval
+            Backoff.poll(every, Duration.ZERO);
         }
     }
 }

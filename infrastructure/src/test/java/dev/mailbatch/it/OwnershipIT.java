@@ -95,14 +95,6 @@ class OwnershipIT {
 
     private static com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent event(
             Map<String, String> headers, String body) {
-        return LambdaEvents.http(
-                "POST",
-                "/emails",
-                "/emails",
-                Map.of(),
-                Map.of(),
-                headers,
-                body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                false);
+        return TestStack.postEvent(headers, body);
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LambdaEvents;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,16 +44,7 @@ class QuotaIT {
                         .toList());
         String body = "{\"emails\":[" + emails + "],\"subject\":\"Hi\",\"text\":\"Hello\"}";
         return stack.submit(
-                LambdaEvents.http(
-                        "POST",
-                        "/emails",
-                        "/emails",
-                        Map.of(),
-                        Map.of(),
-                        Map.of("Content-Type", "application/json"),
-                        body.getBytes(StandardCharsets.UTF_8),
-                        false),
-                LambdaEvents.Caller.of(subject, "mailbatch/send", "mailbatch/read"));
+                TestStack.postEvent(body), LambdaEvents.Caller.of(subject, "mailbatch/send", "mailbatch/read"));
     }
 
     @Test

@@ -11,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -52,10 +51,11 @@ class RestartIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(accepted.statusCode()).isEqualTo(202);
             location = accepted.headers().firstValue("location").orElseThrow();
-            Instant until = Instant.now().plusSeconds(30);
-            while (first.outbox().emails().isEmpty() && Instant.now().isBefore(until)) {
-                Thread.sleep(100); // poll until the first emails went out
-            }
+            LocalRuns.poll( // until the first emails went out
+                    Duration.ofSeconds(30),
+                    Duration.ofMillis(100),
+                    () -> first.outbox().emails().size(),
+                    sent -> sent > 0);
         } // the runner stops mid-drain
 
         try (LocalRunner second =

@@ -176,6 +176,24 @@ final class TestStack {
         return submit(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers, body, base64));
     }
 
+    /** POST /emails with a JSON body, as API Gateway hands it to SubmitBatch. */
+    static APIGatewayV2HTTPEvent postEvent(String body) {
+        return postEvent(Map.of("Content-Type", "application/json"), body);
+    }
+
+    /** POST /emails with {@code headers} and a text body. */
+    static APIGatewayV2HTTPEvent postEvent(Map<String, String> headers, String body) {
+        return LambdaEvents.http(
+                "POST",
+                "/emails",
+                "/emails",
+                Map.of(),
+                Map.of(),
+                headers,
+                body.getBytes(StandardCharsets.UTF_8),
+                false);
+    }
+
     /** Hands an event, as a test shaped it, to the stack's SubmitBatch handler, from the stack's caller. */
     Response submit(APIGatewayV2HTTPEvent event) {
         return submit(event, CALLER);
@@ -249,15 +267,7 @@ final class TestStack {
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
     Response postWithBrokenQueue(String body) {
-        return postWithBrokenQueue(LambdaEvents.http(
-                "POST",
-                "/emails",
-                "/emails",
-                Map.of(),
-                Map.of(),
-                Map.of("Content-Type", "application/json"),
-                body.getBytes(StandardCharsets.UTF_8),
-                false));
+        return postWithBrokenQueue(postEvent(body));
     }
 
     Response postWithBrokenQueue(APIGatewayV2HTTPEvent event) {
