@@ -7,7 +7,7 @@ import java.time.Instant;
  *
  * @param status the new status (PENDING: a transient failure, to be retried)
  * @param retryable for FAILED: gave up on transient failures only (see {@link Recipient#retryable()})
- * @param attempted whether this came from a send attempt (counted in {@code attempts})
+ * @param attempts how many provider calls this outcome came from (added to the record's {@code attempts})
  */
 public record Outcome(
         EmailAddress recipient,
@@ -16,26 +16,38 @@ public record Outcome(
         Instant at,
         String providerMessageId,
         boolean retryable,
-        boolean attempted) {
+        int attempts) {
 
     public static Outcome sent(EmailAddress recipient, Instant at, String providerMessageId) {
-        return new Outcome(recipient, RecipientStatus.SENT, null, at, providerMessageId, false, true);
+        return new Outcome(recipient, RecipientStatus.SENT, null, at, providerMessageId, false, 1);
     }
 
     public static Outcome failed(EmailAddress recipient, Instant at, String reason) {
-        return new Outcome(recipient, RecipientStatus.FAILED, reason, at, null, false, true);
+        return new Outcome(recipient, RecipientStatus.FAILED, reason, at, null, false, 1);
     }
 
     public static Outcome retry(EmailAddress recipient, Instant at, String reason) {
-        return new Outcome(recipient, RecipientStatus.PENDING, reason, at, null, false, true);
+        return new Outcome(recipient, RecipientStatus.PENDING, reason, at, null, false, 1);
     }
 
     /** Gave up on transient failures: FAILED, but a redriven message may try it again. */
     public static Outcome gaveUp(EmailAddress recipient, Instant at, String reason, boolean attempted) {
-        return new Outcome(recipient, RecipientStatus.FAILED, reason, at, null, true, attempted);
+        return new Outcome(recipient, RecipientStatus.FAILED, reason, at, null, true, attempted ? 1 : 0);
     }
 
     public static Outcome cancelled(EmailAddress recipient, Instant at) {
-        return new Outcome(recipient, RecipientStatus.CANCELLED, "the job was cancelled", at, null, false, false);
+        return new Outcome(recipient, RecipientStatus.CANCELLED, "the job was cancelled", at, null, false, 0);
+    }
+
+    /** Whether this came from a send attempt. */
+    public boolean attempted() {
+        return attempts > 0;
+    }
+
+    /** The same outcome, from {@code calls} provider calls (quick retries within one delivery). */
+    public Outcome fromCalls(int calls) {
+        return attempts == 0 || calls == attempts
+                ? this
+                : new Outcome(recipient, status, error, at, providerMessageId, retryable, calls);
     }
 }

@@ -29,7 +29,7 @@ final class RecipientItems {
         values.put(":status", s(o.status().name()));
         values.put(":statusKey", s(statusKey(jobId, o.status())));
         values.put(":retryable", AttributeValue.fromBool(o.retryable()));
-        values.put(":inc", n(o.attempted() ? 1 : 0));
+        values.put(":inc", n(o.attempts()));
         values.put(":zero", n(0));
         values.put(":expires", n(expiresAt.getEpochSecond()));
         StringBuilder set = new StringBuilder("SET email = :email, #status = :status, statusKey = :statusKey,"

@@ -34,7 +34,9 @@ import java.util.stream.Collectors;
  *   <li>skips recipients already done (a duplicate or redelivered message);</li>
  *   <li>on the message's last two deliveries, first marks the rest FAILED (retryable), so that
  *       the job ends even if this delivery dies and the message lands in the dead-letter queue;</li>
- *   <li>sends the rest concurrently, stopping within about a second of a cancel;</li>
+ *   <li>sends the rest concurrently, stopping within about a second of a cancel, and tries a
+ *       transient failure again within the delivery ({@link QuickRetries}) before the chunk goes
+ *       back to SQS for the longer back-off;</li>
  *   <li>records every outcome and the job's counters in one transaction (for SES, one per
  *       {@code SEND_CONCURRENCY} sends).</li>
  * </ol>
@@ -57,6 +59,7 @@ public final class ChunkProcessor {
     private final Clock clock;
     private final int maxDeliveries;
     private final int recordEvery;
+    private final QuickRetries quickRetries;
     private final Faults faults;
 
     /**
@@ -67,6 +70,7 @@ public final class ChunkProcessor {
      * @param recordEvery how many sends to make before recording their outcomes: the whole chunk
      *     for a provider that honours Idempotency-Key (one transaction per chunk); fewer for one
      *     that does not (SES), because every send not yet recorded when a worker dies is sent again
+     * @param quickRetries which transient failures are tried again within the delivery
      */
     public ChunkProcessor(
             JobStore jobs,
@@ -77,6 +81,7 @@ public final class ChunkProcessor {
             Clock clock,
             int maxDeliveries,
             int recordEvery,
+            QuickRetries quickRetries,
             Faults faults) {
         this.jobs = jobs;
         this.recipients = recipients;
@@ -86,6 +91,7 @@ public final class ChunkProcessor {
         this.clock = clock;
         this.maxDeliveries = maxDeliveries;
         this.recordEvery = Math.max(1, recordEvery);
+        this.quickRetries = quickRetries;
         this.faults = faults;
     }
 
@@ -173,7 +179,8 @@ public final class ChunkProcessor {
             }
             List<Outcomes.Attempt> wave = Parallel.mapUntil(
                             next,
-                            recipient -> sendOne(job, recipient, unresolved.contains(recipient.key()) ? null : cancel),
+                            recipient -> sendOne(
+                                    job, recipient, unresolved.contains(recipient.key()) ? null : cancel, recordBy),
                             recordBy)
                     .stream()
                     .filter(java.util.Objects::nonNull) // not done by the deadline: outcome unknown, retried
@@ -269,8 +276,13 @@ public final class ChunkProcessor {
         return recipients.find(job.id(), todo);
     }
 
-    /** @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient) */
-    private Outcomes.Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel) {
+    /**
+     * Sends to one recipient, trying a transient failure again within the delivery as
+     * {@link QuickRetries} allows.
+     *
+     * @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient)
+     */
+    private Outcomes.Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel, Instant recordBy) {
         OutgoingEmail email = new OutgoingEmail(
                 job.content().from(),
                 recipient.address(),
@@ -278,21 +290,32 @@ public final class ChunkProcessor {
                 job.content().text(),
                 job.content().html(),
                 Outcomes.deliveryKey(job.id(), recipient));
-        SendResult result;
-        sendPermits.acquireUninterruptibly();
-        try {
-            if (cancel != null && cancel.cancelled()) {
-                return new Outcomes.Attempt(recipient, null);
+        SendResult result = null;
+        for (int calls = 0; ; ) {
+            sendPermits.acquireUninterruptibly();
+            try {
+                if (cancel != null && cancel.cancelled()) {
+                    // not sent again; a failed call before this may still have gone out
+                    return new Outcomes.Attempt(recipient, result, calls);
+                }
+                sendRate.acquire();
+                result = sender.send(email);
+                calls++;
+                if (result instanceof SendResult.TransientFailure t && t.throttled()) {
+                    sendRate.pause(t.retryAfter() == null ? THROTTLED_PAUSE : t.retryAfter());
+                }
+            } finally {
+                sendPermits.release();
             }
-            sendRate.acquire();
-            result = sender.send(email);
-            if (result instanceof SendResult.TransientFailure t && t.throttled()) {
-                sendRate.pause(t.retryAfter() == null ? THROTTLED_PAUSE : t.retryAfter());
+            faults.at(Faults.AFTER_EMAIL);
+            quickRetries.record(result);
+            Duration wait = result instanceof SendResult.TransientFailure t
+                    ? quickRetries.next(calls, t, clock.instant(), recordBy)
+                    : null;
+            if (wait == null) {
+                return new Outcomes.Attempt(recipient, result, calls);
             }
-        } finally {
-            sendPermits.release();
+            Backoff.poll(wait, Duration.ZERO);
         }
-        faults.at(Faults.AFTER_EMAIL);
-        return new Outcomes.Attempt(recipient, result);
     }
 }

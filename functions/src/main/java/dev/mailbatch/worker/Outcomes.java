@@ -15,8 +15,15 @@ import java.time.Instant;
 final class Outcomes {
     private Outcomes() {}
 
-    /** One recipient's attempt; a null result means it was not sent because the job was cancelled. */
-    record Attempt(EmailAddress recipient, SendResult result) {}
+    /**
+     * One recipient's attempt in this delivery: the last result of {@code calls} provider calls (more
+     * than one after quick retries); a null result means it was not sent because the job was cancelled.
+     */
+    record Attempt(EmailAddress recipient, SendResult result, int calls) {
+        Attempt(EmailAddress recipient, SendResult result) {
+            this(recipient, result, result == null ? 0 : 1);
+        }
+    }
 
     /**
      * What a recipient's record becomes after this delivery's attempt, given what it is now: a
@@ -24,6 +31,11 @@ final class Outcomes {
      * delivery changed.
      */
     static Outcome after(Recipient current, Attempt attempt, Instant at, int delivery) {
+        Outcome outcome = decide(current, attempt, at, delivery);
+        return outcome == null ? null : outcome.fromCalls(attempt.calls());
+    }
+
+    private static Outcome decide(Recipient current, Attempt attempt, Instant at, int delivery) {
         if (current != null
                 && current.status() == RecipientStatus.CANCELLED
                 && attempt.result() instanceof SendResult.Sent s) {

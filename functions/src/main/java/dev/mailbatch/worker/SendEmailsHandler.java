@@ -38,6 +38,9 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     /** Time kept, before the invocation's timeout, for recording what was sent and answering. */
     static final Duration RECORD_MARGIN = Duration.ofSeconds(5);
 
+    /** The retry budget of one worker instance's quick retries (see {@link QuickRetries}). */
+    public static final int QUICK_RETRY_BUDGET = 100;
+
     /** How soon a chunk comes back whose job's submit is still enqueueing. */
     static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
 
@@ -123,6 +126,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 wiring.clock(),
                 config.maxDeliveries(),
                 recordEvery(config),
+                new QuickRetries(
+                        QUICK_RETRY_BUDGET, () -> ThreadLocalRandom.current().nextDouble()),
                 faults);
     }
 

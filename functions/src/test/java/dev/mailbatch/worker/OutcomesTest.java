@@ -51,6 +51,22 @@ class OutcomesTest {
     }
 
     @Test
+    void everyProviderCallOfTheDeliveryIsCounted() {
+        SendResult busy = new SendResult.TransientFailure("busy", null);
+        assertThat(Outcomes.after(null, new Outcomes.Attempt(ADA, busy, 3), AT, 1)
+                        .attempts())
+                .isEqualTo(3);
+        assertThat(Outcomes.after(null, new Outcomes.Attempt(ADA, new SendResult.Sent("m"), 2), AT, 1)
+                        .attempts())
+                .isEqualTo(2);
+        assertThat(after(null, null).attempts()).as("cancelled before any call").isZero();
+        Outcome cancelledMidRetries = Outcomes.after(null, new Outcomes.Attempt(ADA, busy, 2), AT, 1);
+        assertThat(cancelledMidRetries.status())
+                .as("a call that failed may have gone out: retried, not cancelled")
+                .isEqualTo(RecipientStatus.PENDING);
+    }
+
+    @Test
     void onlyARecipientAnEarlierDeliveryMayHaveSentIsUnresolved() {
         assertThat(Outcomes.mayHaveBeenSent(null, 1))
                 .as("first delivery, no record")

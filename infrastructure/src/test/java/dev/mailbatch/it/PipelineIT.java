@@ -23,6 +23,8 @@ import dev.mailbatch.local.Redrive;
 import dev.mailbatch.local.SqsEventSource;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.HttpProviderSender;
+import dev.mailbatch.worker.QuickRetries;
+import dev.mailbatch.worker.SendEmailsHandler;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -430,7 +432,15 @@ class PipelineIT {
         stack.events.drain(DRAIN);
 
         assertThat(stack.dlqDepth()).isEqualTo(1);
-        assertThat(deliveries()).as("one attempt per recipient per receive").hasSize(2 * maxReceiveCount);
+        Map<String, Long> calls =
+                deliveries().stream().collect(Collectors.groupingBy(PipelineIT::to, Collectors.counting()));
+        assertThat(calls.values())
+                .as("a call per recipient per receive, and quick retries within receives")
+                .allSatisfy(n ->
+                        assertThat(n).isBetween(maxReceiveCount + 1L, (long) maxReceiveCount * QuickRetries.MAX_CALLS));
+        assertThat(deliveries().size() - 2 * maxReceiveCount)
+                .as("quick retries stop once the worker's retry budget is half spent")
+                .isLessThanOrEqualTo(SendEmailsHandler.QUICK_RETRY_BUDGET / 2 + 2);
         JsonNode status = stack.get("/emails/" + jobId).body();
         assertThat(status.path("state").asText())
                 .as("the job ends though its message is in the DLQ")
@@ -441,7 +451,9 @@ class PipelineIT {
                 .body()
                 .path("items")
                 .get(0);
-        assertThat(record.path("attempts").asInt()).isEqualTo(maxReceiveCount);
+        assertThat(record.path("attempts").asLong())
+                .as("every provider call is counted")
+                .isEqualTo(calls.get(record.path("email").asText()));
         assertThat(record.path("retryable").asBoolean()).isTrue();
         assertThat(record.path("error").asText())
                 .contains("delivery " + maxReceiveCount)
