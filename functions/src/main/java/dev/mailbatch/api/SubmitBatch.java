@@ -4,6 +4,7 @@ import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.config.Wiring;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
 import dev.mailbatch.job.Usage;
@@ -112,7 +113,7 @@ final class SubmitBatch {
             List<ChunkMessage> chunks = Chunks.split(id, request.recipients(), config.chunkSize());
             Job job = newJob(id, owner, request, chunks.size(), now);
             Usage after = before.plus(id, job.total(), now);
-            switch (submissions.create(job, key, fingerprint, before, after, now)) {
+            switch (submissions.create(job, content(request), key, fingerprint, before, after, now)) {
                 case SubmissionStore.Outcome.Created created -> {
                     enqueue(job, chunks, key, warnings);
                     return new Submitted(job, false);
@@ -161,11 +162,14 @@ final class SubmitBatch {
         }
     }
 
+    private static Content content(BatchRequest request) {
+        return new Content(request.from(), request.subject(), request.text(), request.html());
+    }
+
     private Job newJob(String id, String owner, BatchRequest request, int chunks, Instant now) {
         return Job.submitted(
                 id,
                 owner,
-                new Job.Content(request.from(), request.subject(), request.text(), request.html()),
                 request.recipients().size(),
                 chunks,
                 request.duplicatesRemoved(),

@@ -11,7 +11,8 @@ import java.util.List;
  * @param to the recipients, as validated and normalised at submit
  */
 public record ChunkMessage(int v, String jobId, int chunk, List<String> to) {
-    public static final int VERSION = 1;
+    /** 2: chunks in address order, recorded in one item per chunk (1: one item per recipient). */
+    public static final int VERSION = 2;
 
     public static ChunkMessage of(String jobId, int chunk, List<String> to) {
         return new ChunkMessage(VERSION, jobId, chunk, to);

@@ -15,7 +15,6 @@ import java.time.Instant;
 public record Job(
         String id,
         String owner,
-        Content content,
         long total,
         int chunks,
         Counts counts,
@@ -33,30 +32,11 @@ public record Job(
     public static final String ABANDONED_REASON =
             "the submit did not finish putting the job on the queue; nothing was sent";
 
-    /** What is sent to every recipient. text or html may be null, not both. */
-    public record Content(String from, String subject, String text, String html) {}
-
     /** A job as submitted, before any work. */
     public static Job submitted(
-            String id,
-            String owner,
-            Content content,
-            long total,
-            int chunks,
-            int duplicatesRemoved,
-            Instant now,
-            Instant expiresAt) {
+            String id, String owner, long total, int chunks, int duplicatesRemoved, Instant now, Instant expiresAt) {
         return new Job(
-                id,
-                owner,
-                content,
-                total,
-                chunks,
-                Counts.ZERO,
-                Lifecycle.created(now),
-                null,
-                duplicatesRemoved,
-                expiresAt);
+                id, owner, total, chunks, Counts.ZERO, Lifecycle.created(now), null, duplicatesRemoved, expiresAt);
     }
 
     /** Whether {@code caller} may see and change this job: only the one who submitted it. */

@@ -1,57 +1,65 @@
 package dev.mailbatch.store;
 
-import static dev.mailbatch.store.Items.PK;
-import static dev.mailbatch.store.Items.RECIPIENT_PREFIX;
-import static dev.mailbatch.store.Items.SK;
-import static dev.mailbatch.store.Items.STATUS_KEY;
-
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.job.RecipientStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The recipients listing's cursor: the query's last evaluated key, as base64url JSON. A cursor is
- * taken back only for the job and status it was handed out for.
+ * The recipients listing's cursor: where the next page starts (a chunk, and the last recipient
+ * key listed in it), with the job and status it was handed out for, as base64url JSON. A cursor
+ * is taken back only for that job and status.
  */
 final class Cursors {
     private static final TypeReference<Map<String, Object>> PLAIN = new TypeReference<>() {};
+    private static final Set<String> NAMES = Set.of("job", "status", "chunk", "after");
 
     private Cursors() {}
 
-    static String encode(Map<String, AttributeValue> key) {
-        Map<String, String> plain = new TreeMap<>();
-        key.forEach((k, v) -> plain.put(k, v.s()));
+    /**
+     * @param chunk the chunk the next page starts in
+     * @param after the last recipient key listed from that chunk, or null to start at its first
+     */
+    record Position(int chunk, String after) {
+        static final Position START = new Position(0, null);
+    }
+
+    static String encode(String jobId, RecipientStatus status, Position position) {
+        Map<String, Object> plain = new TreeMap<>();
+        plain.put("job", jobId);
+        plain.put("status", status == null ? "" : status.name());
+        plain.put("chunk", position.chunk());
+        if (position.after() != null) {
+            plain.put("after", position.after());
+        }
         return Base64.getUrlEncoder()
                 .withoutPadding()
                 .encodeToString(Json.write(plain).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** @param statusKey the listing's status index key, or null when it lists every status */
-    static Map<String, AttributeValue> decode(String cursor, String jobPk, String statusKey) {
+    /** @param status the listing's status, or null when it lists every status */
+    static Position decode(String cursor, String jobId, RecipientStatus status) {
         Map<String, Object> plain;
         try {
             plain = Json.MAPPER.readValue(Base64.getUrlDecoder().decode(cursor), PLAIN);
         } catch (IllegalArgumentException | IOException e) {
             throw new InvalidCursorException();
         }
-        Set<String> expectedKeys = statusKey == null ? Set.of(PK, SK) : Set.of(PK, SK, STATUS_KEY);
         if (plain == null
-                || !plain.keySet().equals(expectedKeys)
-                || !plain.values().stream().allMatch(v -> v instanceof String)
-                || !jobPk.equals(plain.get(PK))
-                || !((String) plain.get(SK)).startsWith(RECIPIENT_PREFIX)
-                || (statusKey != null && !statusKey.equals(plain.get(STATUS_KEY)))) {
+                || !NAMES.containsAll(plain.keySet())
+                || !jobId.equals(plain.get("job"))
+                || !Objects.equals(status == null ? "" : status.name(), plain.get("status"))
+                || !(plain.get("chunk") instanceof Integer chunk)
+                || chunk < 0
+                || (plain.containsKey("after") && !(plain.get("after") instanceof String))) {
             throw new InvalidCursorException();
         }
-        Map<String, AttributeValue> key = new LinkedHashMap<>();
-        plain.forEach((k, v) -> key.put(k, Items.s((String) v)));
-        return key;
+        return new Position(chunk, (String) plain.get("after"));
     }
 }

@@ -9,21 +9,26 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  *
  * <pre>
  * pk            sk          item kind (its class)
- * JOB#{id}      JOB         a job: owner, content, total, counters, lifecycle, expiresAt (JobStore)
- * JOB#{id}      R#{email}   one recipient's outcome, written when a worker first
- *                           attempts it                                                 (RecipientStore)
+ * JOB#{id}      JOB         a job: owner, total, counters, lifecycle, expiresAt         (JobStore)
+ * JOB#{id}      CONTENT     what is sent (from, subject, text, html): written once with
+ *                           the job, never again, so the counters' writes stay small    (JobStore)
+ * JOB#{id}      C#{00007}   one chunk's recipient records (those a worker has attempted
+ *                           or settled), in one map, with a version that every write
+ *                           is conditional on                                           (RecipientStore)
  * IDEM#{o}#{key} IDEM       a caller's claimed Idempotency-Key ({o}: a digest of the
  *                           owner): the job its first request made, and that request's
  *                           fingerprint                                                 (KeyClaimStore)
- * GSI byStatus: statusKey = {id}#{STATUS}, sk   lists a job's recipients in one status
+ * OWNER#{o}     USAGE       an owner's usage against the quotas                         (UsageStore)
+ * RATE          SEND        the stack's send-rate token bucket                          (RateStore)
  * </pre>
+ *
+ * Chunks hold recipients in address order, and a job's chunks follow each other in that order,
+ * so reading the chunk items in key order lists a job's recipients in address order.
  */
 final class Items {
     static final String PK = "pk";
     static final String SK = "sk";
-    static final String STATUS_KEY = "statusKey";
-    static final String STATUS_INDEX = "byStatus";
-    static final String RECIPIENT_PREFIX = "R#";
+    static final String CHUNK_PREFIX = "C#";
 
     private Items() {}
 
@@ -31,8 +36,8 @@ final class Items {
         return Map.of(PK, s(jobPk(jobId)), SK, s("JOB"));
     }
 
-    static Map<String, AttributeValue> recipientKey(String jobId, String recipientKey) {
-        return Map.of(PK, s(jobPk(jobId)), SK, s(RECIPIENT_PREFIX + recipientKey));
+    static Map<String, AttributeValue> contentKey(String jobId) {
+        return Map.of(PK, s(jobPk(jobId)), SK, s("CONTENT"));
     }
 
     static String jobPk(String jobId) {

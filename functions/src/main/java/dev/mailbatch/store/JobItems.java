@@ -9,6 +9,7 @@ import static dev.mailbatch.store.Items.s;
 import static dev.mailbatch.store.Items.str;
 import static dev.mailbatch.store.Items.time;
 
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.Counts;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.Lifecycle;
@@ -35,22 +36,32 @@ final class JobItems {
         item.put("createdAt", time(job.lifecycle().createdAt()));
         item.put("updatedAt", time(job.lifecycle().updatedAt()));
         item.put("expiresAt", n(job.expiresAt().getEpochSecond()));
-        item.put("from", s(job.content().from()));
-        item.put("subject", s(job.content().subject()));
-        if (job.content().text() != null) {
-            item.put("text", s(job.content().text()));
+        return item;
+    }
+
+    /** The content's own item, written once with the job and never again. */
+    static Map<String, AttributeValue> toContentItem(Job job, Content content) {
+        Map<String, AttributeValue> item = new HashMap<>(Items.contentKey(job.id()));
+        item.put("expiresAt", n(job.expiresAt().getEpochSecond()));
+        item.put("from", s(content.from()));
+        item.put("subject", s(content.subject()));
+        if (content.text() != null) {
+            item.put("text", s(content.text()));
         }
-        if (job.content().html() != null) {
-            item.put("html", s(job.content().html()));
+        if (content.html() != null) {
+            item.put("html", s(content.html()));
         }
         return item;
+    }
+
+    static Content fromContentItem(Map<String, AttributeValue> item) {
+        return new Content(str(item, "from"), str(item, "subject"), str(item, "text"), str(item, "html"));
     }
 
     static Job fromItem(String id, Map<String, AttributeValue> item) {
         return new Job(
                 id,
                 str(item, "owner"),
-                new Job.Content(str(item, "from"), str(item, "subject"), str(item, "text"), str(item, "html")),
                 num(item, "total"),
                 (int) num(item, "chunks"),
                 new Counts(num(item, "sent"), num(item, "failed"), num(item, "cancelled")),

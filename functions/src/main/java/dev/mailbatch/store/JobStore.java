@@ -6,6 +6,7 @@ import static dev.mailbatch.store.Items.n;
 import static dev.mailbatch.store.Items.s;
 import static dev.mailbatch.store.Items.time;
 
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.Job;
 import java.time.Instant;
 import java.util.Map;
@@ -14,14 +15,16 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
- * The job items (see {@link Items} for the table). Submitting writes the job item only: one write
- * whatever the batch size. Its counters move with the recipient records ({@link RecipientStore#record}),
+ * The job items (see {@link Items} for the table). Submitting writes the job item and its
+ * content item only: two writes whatever the batch size. Its counters move with the recipient records ({@link RecipientStore#record}),
  * about once per chunk, never once per email. A conditional write that fails learns why from the
  * item it returns ({@code ALL_OLD}), not from a second read.
  */
@@ -36,13 +39,47 @@ public final class JobStore {
         this.table = table;
     }
 
-    /** Writes a new job. Fails (never overwrites) if the id is taken. */
-    public void create(Job job) {
+    /**
+     * Writes a new job and its content, as a submit does without quotas or a key (a harness's
+     * way of making a job). Fails (never overwrites) if the id is taken.
+     */
+    public void create(Job job, Content content) {
         try {
-            dynamo.putItem(
-                    r -> r.tableName(table).item(JobItems.toItem(job)).conditionExpression("attribute_not_exists(pk)"));
+            dynamo.transactWriteItems(r -> r.transactItems(
+                    TransactWriteItem.builder()
+                            .put(p -> p.tableName(table)
+                                    .item(JobItems.toItem(job))
+                                    .conditionExpression("attribute_not_exists(pk)"))
+                            .build(),
+                    TransactWriteItem.builder()
+                            .put(contentPut(table, job, content))
+                            .build()));
         } catch (SdkException e) {
             throw new StoreException("could not write job " + job.id(), e);
+        }
+    }
+
+    /** The write of a new job's content item (in the submit's transaction). */
+    static Put contentPut(String table, Job job, Content content) {
+        return Put.builder()
+                .tableName(table)
+                .item(JobItems.toContentItem(job, content))
+                .conditionExpression("attribute_not_exists(pk)")
+                .build();
+    }
+
+    /**
+     * The job's content, read consistently; empty if there is none (the job expired). It never
+     * changes, so a reader may keep it.
+     */
+    public Optional<Content> content(String id) {
+        try {
+            Map<String, AttributeValue> item = dynamo.getItem(
+                            r -> r.tableName(table).key(Items.contentKey(id)).consistentRead(true))
+                    .item();
+            return exists(item) ? Optional.of(JobItems.fromContentItem(item)) : Optional.empty();
+        } catch (SdkException e) {
+            throw new StoreException("could not read the content of job " + id, e);
         }
     }
 

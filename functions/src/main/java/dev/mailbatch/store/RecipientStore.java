@@ -1,16 +1,12 @@
 package dev.mailbatch.store;
 
-import static dev.mailbatch.store.Items.RECIPIENT_PREFIX;
-import static dev.mailbatch.store.Items.SK;
-import static dev.mailbatch.store.Items.STATUS_INDEX;
-import static dev.mailbatch.store.Items.exists;
 import static dev.mailbatch.store.Items.jobKey;
 import static dev.mailbatch.store.Items.jobPk;
 import static dev.mailbatch.store.Items.n;
-import static dev.mailbatch.store.Items.recipientKey;
 import static dev.mailbatch.store.Items.s;
 import static dev.mailbatch.store.Items.time;
 
+import dev.mailbatch.job.ChunkRecords;
 import dev.mailbatch.job.Counts;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Outcome;
@@ -20,32 +16,37 @@ import dev.mailbatch.job.RecipientStatus;
 import dev.mailbatch.job.Transition;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
- * The recipient records of jobs (see {@link Items} for the table). A worker records a whole
- * chunk's outcomes and the job's counter changes in one transaction, with a condition on each
- * recipient that it is still what the worker read, so that duplicate deliveries and redelivered
- * batches can never count a recipient twice (see {@link #record}).
+ * The recipient records of jobs: one item per chunk (see {@link Items}, {@link RecipientItems}).
+ * A worker records a chunk's outcomes and the job's counter changes in one two-item
+ * transaction: the chunk item, conditional on the version it read, and the job's counters. A
+ * duplicate delivery or a redelivered batch that changed the chunk first makes the condition
+ * fail; the transitions are then computed again from the item as it now is, so a recipient is
+ * never counted twice (see {@link #record}).
  */
 public final class RecipientStore {
-    private static final int MAX_TRIES = 5;
-    private static final int BATCH_GET_KEYS = 100;
+    private static final int MAX_TRIES = 10;
+    /** Chunk items read per query call of a listing. */
+    private static final int QUERY_CHUNKS = 25;
+    /** Chunk items a listing reads at most for one page (a page of a rare status may end short). */
+    private static final int PAGE_CHUNKS = 200;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -55,79 +56,80 @@ public final class RecipientStore {
         this.table = table;
     }
 
-    /** The recipients of the job among {@code recipients} that already have a record, by key. */
-    public Map<String, Recipient> find(String jobId, Collection<EmailAddress> recipients) {
-        Map<String, Recipient> found = new HashMap<>();
-        List<Map<String, AttributeValue>> keys =
-                recipients.stream().map(r -> recipientKey(jobId, r.key())).toList();
-        for (int from = 0; from < keys.size(); from += BATCH_GET_KEYS) {
-            Map<String, KeysAndAttributes> request = Map.of(
-                    table,
-                    KeysAndAttributes.builder()
-                            .keys(keys.subList(from, Math.min(from + BATCH_GET_KEYS, keys.size())))
-                            .consistentRead(true)
-                            .build());
-            for (int tries = 1; !request.isEmpty(); tries++) {
-                BatchGetItemResponse response = batchGet(jobId, request);
-                for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
-                    found.put(item.get(SK).s().substring(RECIPIENT_PREFIX.length()), RecipientItems.toRecipient(item));
-                }
-                request = response.unprocessedKeys();
-                if (!request.isEmpty()) {
-                    if (tries > MAX_TRIES) {
-                        throw new StoreException("DynamoDB left keys unprocessed for job " + jobId, null);
-                    }
-                    Backoff.beforeRetry(tries);
-                }
-            }
-        }
-        return found;
-    }
-
-    private BatchGetItemResponse batchGet(String jobId, Map<String, KeysAndAttributes> request) {
+    /** The chunk's records, read consistently. */
+    public ChunkRecords find(String jobId, int chunk) {
         try {
-            return dynamo.batchGetItem(r -> r.requestItems(request));
+            return RecipientItems.fromItem(dynamo.getItem(r -> r.tableName(table)
+                            .key(RecipientItems.chunkKey(jobId, chunk))
+                            .consistentRead(true))
+                    .item());
         } catch (SdkException e) {
-            throw new StoreException("could not read recipients of job " + jobId, e);
+            throw new StoreException("could not read the recipients of job " + jobId, e);
         }
     }
 
     /**
      * Applies each recipient's transition to its record and moves the job's counters by exactly
-     * the status changes written, all in one transaction. Each write is conditional on the record
-     * being what the transition was computed from; when another delivery changed a record first,
-     * the failed write returns the record as it now is, and its transition is computed again.
+     * the status changes written, all in one transaction, conditional on the chunk being at the
+     * version the transitions were computed from. When another delivery changed the chunk first,
+     * the failed condition returns the chunk as it now is, and the transitions are computed again.
      *
-     * @param transitions per recipient, what its record becomes
-     * @param known the records as read before (absent: no record yet)
+     * @param transitions per recipient of the chunk, what its record becomes
+     * @param known the chunk's records as read before
      * @return the outcomes written, by recipient key (a transition that returned null is absent)
      */
     public Map<String, Outcome> record(
             String jobId,
+            int chunk,
             Map<EmailAddress, Transition> transitions,
-            Map<String, Recipient> known,
+            ChunkRecords known,
             Instant now,
             Instant expiresAt) {
-        Map<String, Recipient> current = new HashMap<>(known);
+        ChunkRecords current = known;
         for (int tries = 1; ; tries++) {
-            Batch batch = batch(jobId, transitions, current, now, expiresAt);
-            if (batch.writes().isEmpty()) {
+            Map<String, Recipient> after = new HashMap<>(current.byKey());
+            Map<String, Outcome> outcomes = new LinkedHashMap<>();
+            Counts moved = Counts.ZERO;
+            for (Map.Entry<EmailAddress, Transition> t : transitions.entrySet()) {
+                String key = t.getKey().key();
+                Recipient before = current.get(key);
+                Outcome outcome = t.getValue().apply(before);
+                if (outcome != null) {
+                    after.put(key, RecipientItems.apply(before, outcome));
+                    outcomes.put(key, outcome);
+                    moved = moved.plus(Counts.moved(before == null ? null : before.status(), outcome.status()));
+                }
+            }
+            if (outcomes.isEmpty()) {
                 return Map.of();
             }
+            List<TransactWriteItem> writes = new ArrayList<>(2);
+            writes.add(TransactWriteItem.builder()
+                    .put(chunkPut(jobId, chunk, current.version(), after, expiresAt))
+                    .build());
+            if (!moved.isZero()) {
+                writes.add(TransactWriteItem.builder()
+                        .update(counterUpdate(jobId, moved, now))
+                        .build());
+            }
             try {
-                dynamo.transactWriteItems(r -> r.transactItems(batch.writes()));
-                return batch.outcomes();
+                dynamo.transactWriteItems(r -> r.transactItems(writes));
+                return outcomes;
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (batch.movesCounts() && reasons.size() == batch.writes().size() && isConflict(reasons.getLast())) {
+                if (writes.size() == 2 && reasons.size() == 2 && isConditionFailed(reasons.get(1))) {
                     return Map.of(); // the job is gone (expired): nothing left to count
                 }
-                if (tries >= MAX_TRIES * 2) {
+                if (tries >= MAX_TRIES) {
                     throw new StoreException(
                             "could not record outcomes for job " + jobId + " (" + KeyClaimStore.codes(reasons) + ")",
                             e);
                 }
-                if (!refresh(current, batch.recipients(), reasons)) {
+                if (!reasons.isEmpty() && isConditionFailed(reasons.getFirst())) {
+                    // another delivery changed the chunk: compute again from it as it now is
+                    CancellationReason changed = reasons.getFirst();
+                    current = changed.hasItem() ? RecipientItems.fromItem(changed.item()) : find(jobId, chunk);
+                } else {
                     Backoff.beforeRetry(tries); // a conflict with a concurrent transaction: wait, then again
                 }
             } catch (SdkException e) {
@@ -136,68 +138,19 @@ public final class RecipientStore {
         }
     }
 
-    /** One transaction's writes: the recipients' updates (in order), then the job's counters if they move. */
-    private record Batch(
-            List<TransactWriteItem> writes,
-            List<EmailAddress> recipients,
-            Map<String, Outcome> outcomes,
-            boolean movesCounts) {}
-
-    private Batch batch(
-            String jobId,
-            Map<EmailAddress, Transition> transitions,
-            Map<String, Recipient> current,
-            Instant now,
-            Instant expiresAt) {
-        List<TransactWriteItem> writes = new ArrayList<>(transitions.size() + 1);
-        List<EmailAddress> recipients = new ArrayList<>();
-        Map<String, Outcome> outcomes = new LinkedHashMap<>();
-        Counts moved = Counts.ZERO;
-        for (Map.Entry<EmailAddress, Transition> t : transitions.entrySet()) {
-            Recipient before = current.get(t.getKey().key());
-            Outcome outcome = t.getValue().apply(before);
-            if (outcome != null) {
-                writes.add(TransactWriteItem.builder()
-                        .update(RecipientItems.update(table, jobId, outcome, before, expiresAt))
-                        .build());
-                recipients.add(t.getKey());
-                outcomes.put(t.getKey().key(), outcome);
-                moved = moved.plus(Counts.moved(before == null ? null : before.status(), outcome.status()));
-            }
-        }
-        if (!writes.isEmpty() && !moved.isZero()) {
-            writes.add(TransactWriteItem.builder()
-                    .update(counterUpdate(jobId, moved, now))
-                    .build());
-        }
-        return new Batch(writes, recipients, outcomes, !moved.isZero());
+    private Put chunkPut(String jobId, int chunk, long version, Map<String, Recipient> records, Instant expiresAt) {
+        Put.Builder put = Put.builder()
+                .tableName(table)
+                .item(RecipientItems.toItem(jobId, chunk, version + 1, records, expiresAt))
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD);
+        return version == 0
+                ? put.conditionExpression("attribute_not_exists(pk)").build()
+                : put.conditionExpression("v = :v")
+                        .expressionAttributeValues(Map.of(":v", n(version)))
+                        .build();
     }
 
-    /**
-     * Takes the records that blocked the transaction, as its failed conditions returned them, in
-     * place of what was read before.
-     *
-     * @return whether any record had changed (false: the transaction lost a race, nothing changed)
-     */
-    private static boolean refresh(
-            Map<String, Recipient> current, List<EmailAddress> recipients, List<CancellationReason> reasons) {
-        boolean changed = false;
-        for (int i = 0; i < recipients.size() && i < reasons.size(); i++) {
-            CancellationReason reason = reasons.get(i);
-            if (isConflict(reason)) {
-                changed = true;
-                String key = recipients.get(i).key();
-                if (reason.hasItem() && exists(reason.item())) {
-                    current.put(key, RecipientItems.toRecipient(reason.item()));
-                } else {
-                    current.remove(key); // no record (any more)
-                }
-            }
-        }
-        return changed;
-    }
-
-    private static boolean isConflict(CancellationReason reason) {
+    private static boolean isConditionFailed(CancellationReason reason) {
         return "ConditionalCheckFailed".equals(reason.code());
     }
 
@@ -215,34 +168,66 @@ public final class RecipientStore {
                 .build();
     }
 
-    /** A page of the job's recipients, all of them or those in one status, in address order. */
+    /**
+     * A page of the job's recipients, all of them or those in one status, in address order: the
+     * chunk items from the cursor's chunk on, each chunk's records in address order. A page reads
+     * at most {@link #PAGE_CHUNKS} chunk items, so a page of a rare status may hold fewer than
+     * {@code limit} recipients and still have a next cursor.
+     */
     public RecipientPage list(String jobId, RecipientStatus status, int limit, String cursor) {
-        QueryRequest.Builder query = QueryRequest.builder().tableName(table).limit(limit);
-        String statusKey = status == null ? null : RecipientItems.statusKey(jobId, status);
-        if (statusKey == null) {
-            query.keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expressionAttributeValues(Map.of(":pk", s(jobPk(jobId)), ":prefix", s(RECIPIENT_PREFIX)))
-                    .consistentRead(true);
-        } else {
-            query.indexName(STATUS_INDEX)
-                    .keyConditionExpression("statusKey = :statusKey")
-                    .expressionAttributeValues(Map.of(":statusKey", s(statusKey)));
+        Cursors.Position from = cursor == null ? Cursors.Position.START : Cursors.decode(cursor, jobId, status);
+        List<Recipient> items = new ArrayList<>();
+        Map<String, AttributeValue> startKey = null;
+        int read = 0;
+        int lastChunk = from.chunk() - 1;
+        do {
+            QueryResponse response = query(jobId, from.chunk(), startKey);
+            for (Map<String, AttributeValue> item : response.items()) {
+                int chunk = RecipientItems.chunkOf(item);
+                lastChunk = chunk;
+                for (Map.Entry<String, Recipient> r :
+                        new TreeMap<>(RecipientItems.fromItem(item).byKey()).entrySet()) {
+                    boolean seen = chunk == from.chunk()
+                            && from.after() != null
+                            && r.getKey().compareTo(from.after()) <= 0;
+                    if (seen || (status != null && r.getValue().status() != status)) {
+                        continue;
+                    }
+                    items.add(r.getValue());
+                    if (items.size() == limit) {
+                        return new RecipientPage(
+                                items, Cursors.encode(jobId, status, new Cursors.Position(chunk, r.getKey())));
+                    }
+                }
+            }
+            read += response.count();
+            startKey = response.hasLastEvaluatedKey()
+                            && !response.lastEvaluatedKey().isEmpty()
+                    ? response.lastEvaluatedKey()
+                    : null;
+        } while (startKey != null && read < PAGE_CHUNKS);
+        String next =
+                startKey == null ? null : Cursors.encode(jobId, status, new Cursors.Position(lastChunk + 1, null));
+        return new RecipientPage(items, next);
+    }
+
+    private QueryResponse query(String jobId, int fromChunk, Map<String, AttributeValue> startKey) {
+        QueryRequest.Builder query = QueryRequest.builder()
+                .tableName(table)
+                .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expressionAttributeValues(Map.of(
+                        ":pk", s(jobPk(jobId)),
+                        ":from", s(RecipientItems.chunkSk(fromChunk)),
+                        ":to", s(RecipientItems.chunkSk(99_999))))
+                .consistentRead(true)
+                .limit(QUERY_CHUNKS);
+        if (startKey != null) {
+            query.exclusiveStartKey(startKey);
         }
-        if (cursor != null) {
-            query.exclusiveStartKey(Cursors.decode(cursor, jobPk(jobId), statusKey));
-        }
-        QueryResponse response;
         try {
-            response = dynamo.query(query.build());
+            return dynamo.query(query.build());
         } catch (SdkException e) {
             throw new StoreException("could not list recipients of job " + jobId, e);
         }
-        List<Recipient> items =
-                response.items().stream().map(RecipientItems::toRecipient).toList();
-        String next =
-                response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
-                        ? Cursors.encode(response.lastEvaluatedKey())
-                        : null;
-        return new RecipientPage(items, next);
     }
 }

@@ -2,6 +2,7 @@ package dev.mailbatch.store;
 
 import static dev.mailbatch.store.Items.exists;
 
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.Usage;
 import dev.mailbatch.store.KeyClaimStore.KeyClaim;
@@ -54,7 +55,8 @@ public final class SubmissionStore {
      * @param before the owner's usage the quotas were checked against
      * @param after what it becomes with this job
      */
-    public Outcome create(Job job, String key, String fingerprint, Usage before, Usage after, Instant now) {
+    public Outcome create(
+            Job job, Content content, String key, String fingerprint, Usage before, Usage after, Instant now) {
         List<Put> puts = new ArrayList<>();
         puts.add(Put.builder()
                 .tableName(table)
@@ -65,6 +67,7 @@ public final class SubmissionStore {
         if (key != null) {
             puts.add(claims.put(job, key, fingerprint, now));
         }
+        puts.add(JobStore.contentPut(table, job, content)); // last: the reasons above keep their places
         List<TransactWriteItem> writes = puts.stream()
                 .map(p -> TransactWriteItem.builder().put(p).build())
                 .toList();
@@ -75,7 +78,7 @@ public final class SubmissionStore {
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
                 if (key != null
-                        && reasons.size() == 3
+                        && reasons.size() == 4
                         && CONFLICT.equals(reasons.get(2).code())) {
                     Optional<KeyClaim> held = reasons.get(2).hasItem()
                                     && exists(reasons.get(2).item())

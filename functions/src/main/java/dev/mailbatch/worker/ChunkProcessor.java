@@ -2,10 +2,11 @@ package dev.mailbatch.worker;
 
 import dev.mailbatch.config.Parallel;
 import dev.mailbatch.job.ChunkMessage;
+import dev.mailbatch.job.ChunkRecords;
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.Outcome;
-import dev.mailbatch.job.Recipient;
 import dev.mailbatch.job.RecipientStatus;
 import dev.mailbatch.job.Transition;
 import dev.mailbatch.mail.EmailSender;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
@@ -48,6 +50,8 @@ public final class ChunkProcessor {
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
 
     private static final Duration ENQUEUE_POLL = Duration.ofMillis(100);
+    /** How many jobs' contents a worker instance keeps (at most 256 × 2 × 100 KB of text and html). */
+    private static final int KEPT_CONTENTS = 256;
     /** How long every worker holds off after a provider's "slow down" that names no Retry-After. */
     static final Duration THROTTLED_PAUSE = Duration.ofSeconds(1);
 
@@ -61,6 +65,8 @@ public final class ChunkProcessor {
     private final int recordEvery;
     private final QuickRetries quickRetries;
     private final Faults faults;
+    /** The contents of recent jobs, by job id (see {@link #content}). */
+    private final Map<String, Content> contents = new ConcurrentHashMap<>();
 
     /**
      * @param sendPermits bounds the sends in flight across all chunks handled by this instance
@@ -120,7 +126,8 @@ public final class ChunkProcessor {
             EmailAddress recipient = EmailAddress.ofNormalized(address);
             chunk.putIfAbsent(recipient.key(), recipient);
         }
-        Map<String, Recipient> known = recipients.find(job.id(), chunk.values());
+        int index = message.chunk();
+        ChunkRecords known = recipients.find(job.id(), index);
         // Those an earlier delivery may have sent: resolved by sending (with the same delivery
         // key), never reported as not sent, even when the job is cancelled.
         Set<String> unresolved = chunk.values().stream()
@@ -128,16 +135,17 @@ public final class ChunkProcessor {
                 .filter(key -> Outcomes.mayHaveBeenSent(known.get(key), delivery))
                 .collect(Collectors.toSet());
         if (job.isCancelRequested()) {
-            ChunkResult cancelled = cancelRest(job, chunk, known, delivery);
+            ChunkResult cancelled = cancelRest(job, index, chunk, known, delivery);
             List<EmailAddress> resolve = chunk.values().stream()
                     .filter(r -> unresolved.contains(r.key()))
                     .toList();
             return resolve.isEmpty()
                     ? cancelled
-                    : cancelled.plus(sendAndRecord(job, resolve, known, delivery, unresolved, recordBy));
+                    : cancelled.plus(sendAndRecord(
+                            job, index, resolve, recipients.find(job.id(), index), delivery, unresolved, recordBy));
         }
         List<EmailAddress> todo = chunk.values().stream()
-                .filter(r -> !known.containsKey(r.key()) || known.get(r.key()).wantsSend())
+                .filter(r -> known.get(r.key()) == null || known.get(r.key()).wantsSend())
                 .toList();
         if (todo.isEmpty()) {
             return ChunkResult.NOTHING_TO_DO;
@@ -145,25 +153,30 @@ public final class ChunkProcessor {
         if (job.lifecycle().startedAt() == null) {
             jobs.markStarted(job.id(), clock.instant());
         }
-        Map<String, Recipient> before =
-                delivery >= maxDeliveries - 1 ? markFailedFirst(job, todo, known, delivery) : known;
+        ChunkRecords before =
+                delivery >= maxDeliveries - 1 ? markFailedFirst(job, index, todo, known, delivery) : known;
         faults.at(Faults.BEFORE_SEND);
-        return sendAndRecord(job, todo, before, delivery, unresolved, recordBy);
+        return sendAndRecord(job, index, todo, before, delivery, unresolved, recordBy);
     }
 
     /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
     /** @param unresolved recipients sent even after a cancel (see {@link Outcomes#mayHaveBeenSent}) */
     private ChunkResult sendAndRecord(
             Job job,
+            int index,
             List<EmailAddress> todo,
-            Map<String, Recipient> before,
+            ChunkRecords before,
             int delivery,
             Set<String> unresolved,
             Instant recordBy) {
+        Content content = content(job.id());
+        if (content == null) {
+            return ChunkResult.NOTHING_TO_DO; // the job expired meanwhile
+        }
         CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
         List<Outcomes.Attempt> attempts = new ArrayList<>(todo.size());
         Map<String, Outcome> recorded = new LinkedHashMap<>();
-        Map<String, Recipient> records = new LinkedHashMap<>(before);
+        ChunkRecords records = before;
         int late = 0; // sends not done by the deadline, and waves not started: the message comes back
         for (int from = 0; from < todo.size(); from += recordEvery) {
             List<EmailAddress> next = todo.subList(from, Math.min(from + recordEvery, todo.size()));
@@ -172,7 +185,8 @@ public final class ChunkProcessor {
                 break;
             }
             if (from > 0) { // another delivery of this chunk may have sent these meanwhile
-                next = stillToSend(job, next, records);
+                records = recipients.find(job.id(), index);
+                next = stillToSend(next, records);
                 if (next.isEmpty()) {
                     continue;
                 }
@@ -180,7 +194,11 @@ public final class ChunkProcessor {
             List<Outcomes.Attempt> wave = Parallel.mapUntil(
                             next,
                             recipient -> sendOne(
-                                    job, recipient, unresolved.contains(recipient.key()) ? null : cancel, recordBy),
+                                    job,
+                                    content,
+                                    recipient,
+                                    unresolved.contains(recipient.key()) ? null : cancel,
+                                    recordBy),
                             recordBy)
                     .stream()
                     .filter(java.util.Objects::nonNull) // not done by the deadline: outcome unknown, retried
@@ -192,7 +210,7 @@ public final class ChunkProcessor {
             for (Outcomes.Attempt attempt : wave) {
                 transitions.put(attempt.recipient(), current -> Outcomes.after(current, attempt, at, delivery));
             }
-            recorded.putAll(recipients.record(job.id(), transitions, records, at, job.expiresAt()));
+            recorded.putAll(recipients.record(job.id(), index, transitions, records, at, job.expiresAt()));
             attempts.addAll(wave);
         }
         faults.at(Faults.AFTER_RECORD);
@@ -201,24 +219,30 @@ public final class ChunkProcessor {
     }
 
     /**
-     * The recipients of the next wave that still want a send, read again: with waves (SES), a
-     * duplicate delivery of the chunk may have sent them since this one read the records.
+     * The recipients of the next wave that still want a send, by the chunk's records read again:
+     * with waves (SES), a duplicate delivery of the chunk may have sent them since this one read.
      */
-    private List<EmailAddress> stillToSend(Job job, List<EmailAddress> wave, Map<String, Recipient> current) {
-        Map<String, Recipient> fresh = recipients.find(job.id(), wave);
-        List<EmailAddress> still = new ArrayList<>();
-        for (EmailAddress r : wave) {
-            Recipient record = fresh.get(r.key());
-            if (record == null) {
-                current.remove(r.key());
-            } else {
-                current.put(r.key(), record);
-            }
-            if (record == null || record.wantsSend()) {
-                still.add(r);
-            }
+    private static List<EmailAddress> stillToSend(List<EmailAddress> wave, ChunkRecords current) {
+        return wave.stream()
+                .filter(r ->
+                        current.get(r.key()) == null || current.get(r.key()).wantsSend())
+                .toList();
+    }
+
+    /** The job's content: read once per job and kept (it never changes); null if the job is gone. */
+    private Content content(String jobId) {
+        Content kept = contents.get(jobId);
+        if (kept != null) {
+            return kept;
         }
-        return still;
+        Content read = jobs.content(jobId).orElse(null);
+        if (read != null) {
+            if (contents.size() >= KEPT_CONTENTS) {
+                contents.clear(); // a bound, not a cache policy: jobs come and go
+            }
+            contents.put(jobId, read);
+        }
+        return read;
     }
 
     private Job awaitEnqueued(Job job) {
@@ -238,7 +262,7 @@ public final class ChunkProcessor {
 
     /** Marks CANCELLED the recipients of a cancelled job that no delivery can have sent. */
     private ChunkResult cancelRest(
-            Job job, Map<String, EmailAddress> chunk, Map<String, Recipient> known, int delivery) {
+            Job job, int index, Map<String, EmailAddress> chunk, ChunkRecords known, int delivery) {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : chunk.values()) {
@@ -249,7 +273,7 @@ public final class ChunkProcessor {
                             : null);
         }
         int cancelled = recipients
-                .record(job.id(), transitions, known, at, job.expiresAt())
+                .record(job.id(), index, transitions, known, at, job.expiresAt())
                 .size();
         return new ChunkResult(0, 0, cancelled, 0, null, false);
     }
@@ -259,8 +283,8 @@ public final class ChunkProcessor {
      * dies and the message lands in the dead-letter queue, the job still ends, and a redriven
      * message still sends them. A send that succeeds moves the record (and counter) to SENT.
      */
-    private Map<String, Recipient> markFailedFirst(
-            Job job, List<EmailAddress> todo, Map<String, Recipient> known, int delivery) {
+    private ChunkRecords markFailedFirst(
+            Job job, int index, List<EmailAddress> todo, ChunkRecords known, int delivery) {
         Instant at = clock.instant();
         String reason = "not sent by delivery " + delivery + " of " + maxDeliveries
                 + " (earlier deliveries failed or did not finish)";
@@ -272,8 +296,8 @@ public final class ChunkProcessor {
                             ? Outcome.gaveUp(r, at, Outcomes.withPrevious(reason, current), false)
                             : null);
         }
-        recipients.record(job.id(), transitions, known, at, job.expiresAt());
-        return recipients.find(job.id(), todo);
+        recipients.record(job.id(), index, transitions, known, at, job.expiresAt());
+        return recipients.find(job.id(), index);
     }
 
     /**
@@ -282,13 +306,14 @@ public final class ChunkProcessor {
      *
      * @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient)
      */
-    private Outcomes.Attempt sendOne(Job job, EmailAddress recipient, CancelWatch cancel, Instant recordBy) {
+    private Outcomes.Attempt sendOne(
+            Job job, Content content, EmailAddress recipient, CancelWatch cancel, Instant recordBy) {
         OutgoingEmail email = new OutgoingEmail(
-                job.content().from(),
+                content.from(),
                 recipient.address(),
-                job.content().subject(),
-                job.content().text(),
-                job.content().html(),
+                content.subject(),
+                content.text(),
+                content.html(),
                 Outcomes.deliveryKey(job.id(), recipient));
         SendResult result = null;
         for (int calls = 0; ; ) {

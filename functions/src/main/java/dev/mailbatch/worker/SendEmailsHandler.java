@@ -187,7 +187,10 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                     LogLevel.ERROR);
             return false;
         }
-        if (message.v() != ChunkMessage.VERSION || message.jobId() == null || message.to() == null) {
+        if (message.v() != ChunkMessage.VERSION
+                || message.jobId() == null
+                || message.to() == null
+                || message.chunk() < 0) {
             log.log("unknown message format messageId=" + record.getMessageId() + " v=" + message.v(), LogLevel.ERROR);
             return false;
         }

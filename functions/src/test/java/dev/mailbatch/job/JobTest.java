@@ -10,15 +10,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class JobTest {
 
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
-    private static final Job.Content CONTENT = new Job.Content("from@example.com", "s", "t", null);
 
     private static Job job(long total, Counts counts, Lifecycle lifecycle) {
-        return new Job("j1", "alice", CONTENT, total, 1, counts, lifecycle, null, 0, T0.plusSeconds(86_400));
+        return new Job("j1", "alice", total, 1, counts, lifecycle, null, 0, T0.plusSeconds(86_400));
     }
 
     @Test
     void aSubmittedJobIsPendingWithNothingDoneAndNothingElseReached() {
-        Job job = Job.submitted("j1", "alice", CONTENT, 3, 1, 2, T0, T0.plusSeconds(60));
+        Job job = Job.submitted("j1", "alice", 3, 1, 2, T0, T0.plusSeconds(60));
 
         assertThat(job.counts()).isEqualTo(Counts.ZERO);
         assertThat(job.lifecycle()).isEqualTo(new Lifecycle(T0, T0, null, null, null, null));
@@ -37,7 +36,7 @@ class JobTest {
         assertThat(job.isOwnedBy("alice")).isTrue();
         assertThat(job.isOwnedBy("bob")).isFalse();
         assertThat(job.isOwnedBy(null)).isFalse();
-        Job ownerless = new Job("j", null, CONTENT, 1, 1, Counts.ZERO, Lifecycle.created(T0), null, 0, T0);
+        Job ownerless = new Job("j", null, 1, 1, Counts.ZERO, Lifecycle.created(T0), null, 0, T0);
         assertThat(ownerless.isOwnedBy(null)).isFalse();
     }
 

@@ -354,8 +354,8 @@ class BadInputIT {
         assertError(own.get("/emails/" + a + "/recipients?cursor=!!!"), 400, "INVALID_REQUEST", "cursor");
         String forged = java.util.Base64.getUrlEncoder()
                 .withoutPadding()
-                .encodeToString(Json.write(Map.of("pk", "JOB#" + b, "sk", "R#c@example.com"))
-                        .getBytes(StandardCharsets.UTF_8));
+                .encodeToString(
+                        Json.write(Map.of("job", b, "status", "", "chunk", 0)).getBytes(StandardCharsets.UTF_8));
         assertError(own.get("/emails/" + a + "/recipients?cursor=" + forged), 400, "INVALID_REQUEST", "cursor");
     }
 

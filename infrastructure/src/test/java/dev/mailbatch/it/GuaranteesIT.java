@@ -15,6 +15,7 @@ import dev.mailbatch.api.SubmitBatchHandler;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
+import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
@@ -363,15 +364,9 @@ class GuaranteesIT {
                 .mapToObj(i -> EmailAddress.ofNormalized("d" + i + "@example.com"))
                 .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
-        jobs.create(Job.submitted(
-                id,
-                TestStack.OWNER,
-                new Job.Content("news@mailbatch.example", "Hi", "body", null),
-                60,
-                chunks.size(),
-                0,
-                now,
-                now.plus(Duration.ofDays(1))));
+        jobs.create(
+                Job.submitted(id, TestStack.OWNER, 60, chunks.size(), 0, now, now.plus(Duration.ofDays(1))),
+                new Content("news@mailbatch.example", "Hi", "body", null));
         new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 
         // Until the deadline the job is PENDING and the worker leaves its chunks alone.
@@ -415,15 +410,9 @@ class GuaranteesIT {
                 .mapToObj(i -> EmailAddress.ofNormalized("slow" + i + "@example.com"))
                 .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
-        jobs.create(Job.submitted(
-                id,
-                TestStack.OWNER,
-                new Job.Content("news@mailbatch.example", "Hi", "body", null),
-                5,
-                chunks.size(),
-                0,
-                now,
-                now.plus(Duration.ofDays(1))));
+        jobs.create(
+                Job.submitted(id, TestStack.OWNER, 5, chunks.size(), 0, now, now.plus(Duration.ofDays(1))),
+                new Content("news@mailbatch.example", "Hi", "body", null));
         new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 
         // The submit is slow: the chunk is delivered more often than the queue allows, never ready.

@@ -155,8 +155,8 @@ class PipelineIT {
         assertThat(accepted.body().path("statusUrl").asText()).isEqualTo("/emails/" + jobId);
         assertThat(deliveries()).as("submit sends nothing itself").isEmpty();
         assertThat(stack.storedItems())
-                .as("one job record and its owner's usage record, whatever the batch size")
-                .isEqualTo(2);
+                .as("the job, its content and its owner's usage: three items, whatever the batch size")
+                .isEqualTo(3);
         assertThat(stack.events.backlog()).as("121 recipients in chunks of 50").isEqualTo(3);
 
         TestStack.Response pending = stack.get("/emails/" + jobId);
