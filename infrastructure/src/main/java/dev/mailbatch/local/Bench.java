@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * The benchmark (infrastructure/bin/bench): mailbatch on the local stack against the design it
@@ -36,6 +37,8 @@ import java.util.stream.IntStream;
  */
 public final class Bench {
     private static final Duration POLL = Duration.ofMillis(100);
+    /** Lambda's default memory, for a function whose template sets none. */
+    private static final int DEFAULT_MEMORY_MB = 128;
 
     /** What a run measures: sizes and the concurrencies to try. */
     record Plan(
@@ -46,13 +49,14 @@ public final class Bench {
             int sendConcurrency,
             int flapN,
             List<Integer> submitSizes,
-            int samples) {
+            int samples,
+            int costN) {
         static Plan fullRun() {
-            return new Plan(false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10);
+            return new Plan(false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10, 2000);
         }
 
         static Plan quickRun() {
-            return new Plan(true, 200, 20, List.of(2), 4, 100, List.of(1, 100), 3);
+            return new Plan(true, 200, 20, List.of(2), 4, 100, List.of(1, 100), 3, 100);
         }
 
         int concurrency(int w) {
@@ -179,7 +183,97 @@ public final class Bench {
                     "",
                     ""));
         }
+
+        // 5. Cost per 1,000 emails, from the work counted in this run, at 1 KiB and at 100 KiB of content.
+        for (int kib : List.of(1, 100)) {
+            BenchCost.Priced priced = costed("cost-" + kib + "k", plan.costN(), l, w0, kib);
+            String what = "N=%,d, L=%d ms, %d KiB of content".formatted(plan.costN(), l, kib);
+            rows.add(new Row("cost per 1,000 emails, " + what, priced.summary(), "", "", ""));
+            rows.add(new Row("DynamoDB writes, " + what, priced.writes(), "", "", ""));
+            rows.add(new Row(
+                    "one job's ceiling on AWS (a partition's 1,000 WRU/s, 3,000 RRU/s), " + what,
+                    priced.partition(),
+                    "",
+                    "",
+                    ""));
+            out.println("bench: " + what + ": AWS calls " + priced.calls());
+        }
         return rows;
+    }
+
+    /**
+     * A drain of {@code n} emails whose content is {@code kib} KiB, every AWS call of the functions
+     * and of the event source mapping counted ({@link CostMeter}), and the functions' handler
+     * time; the caller waits by reading the job item with a client of its own (not counted).
+     */
+    private BenchCost.Priced costed(String name, int n, int latencyMs, int workers, int kib) throws Exception {
+        CostMeter meter = new CostMeter();
+        Map<String, Integer> memory = functionMemory();
+        LocalRunner.Harness metered = new LocalRunner.Harness() {
+            @Override
+            public Backend functions(Backend backend) {
+                return backend.via(backend.endpoint(), List.of(meter));
+            }
+
+            @Override
+            public Backend poller(Backend backend) {
+                return backend.via(backend.endpoint(), List.of(meter));
+            }
+
+            @Override
+            public void invoked(String functionId, Duration took) {
+                meter.invoked(took, memory.getOrDefault(functionId, DEFAULT_MEMORY_MB));
+            }
+        };
+        try (Stack stack = stack(name, latencyMs, 0, workers, metered)) {
+            long start = System.nanoTime();
+            String id = submit(stack.api, n, name, "x".repeat(kib * 1024));
+            var dynamo = stack.runner.backend().dynamo();
+            String table = stack.runner.resources().table();
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(30));
+            while (true) {
+                var job = dynamo.getItem(r -> r.tableName(table)
+                                .key(Map.of(
+                                        "pk",
+                                                software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
+                                                        "JOB#" + id),
+                                        "sk",
+                                                software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
+                                                        "JOB")))
+                                .consistentRead(true))
+                        .item();
+                long done = Stream.of("sent", "failed", "cancelled")
+                        .mapToLong(k ->
+                                job.containsKey(k) ? Long.parseLong(job.get(k).n()) : 0)
+                        .sum();
+                if (done == n) {
+                    break;
+                }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("bench: " + name + " did not finish in 30 min");
+                }
+                Thread.sleep(POLL);
+            }
+            out.printf("bench: %-10s %6d emails in %6.1f s (metered)%n", name, n, (System.nanoTime() - start) / 1e9);
+            return new BenchCost.Priced(meter.counted(), n, 1);
+        }
+    }
+
+    /** Each function's configured memory (MB), from template.yaml: its own MemorySize, else the Globals'. */
+    private Map<String, Integer> functionMemory() {
+        Template template = Template.read(root.resolve("template.yaml"), Map.of());
+        Object global = template.globals("Function").get("MemorySize");
+        Map<String, Integer> memory = new LinkedHashMap<>();
+        template.resources().forEach((id, resource) -> {
+            if ("AWS::Serverless::Function".equals(Template.map(resource).get("Type"))) {
+                Object properties = Template.map(resource).get("Properties");
+                Object own =
+                        properties == null ? null : Template.map(properties).get("MemorySize");
+                Object mb = own != null ? own : global;
+                memory.put(id, mb == null ? DEFAULT_MEMORY_MB : Integer.parseInt(String.valueOf(mb)));
+            }
+        });
+        return memory;
     }
 
     /** A drain's makespan, and the peer's on the same outbox (0 when it did not run). */
@@ -234,6 +328,11 @@ public final class Bench {
 
     /** A local stack of its own on the shared moto, its outbox at {@code latencyMs}. */
     private Stack stack(String name, int latencyMs, double failureRate, int workers) throws Exception {
+        return stack(name, latencyMs, failureRate, workers, LocalRunner.Harness.NONE);
+    }
+
+    private Stack stack(String name, int latencyMs, double failureRate, int workers, LocalRunner.Harness harness)
+            throws Exception {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("AWS_ENDPOINT_URL", emulator.toString());
         env.put("PORT", "0");
@@ -254,7 +353,7 @@ public final class Bench {
         }
         OutputStream console = Files.newOutputStream(logDir.resolve(name + ".log"));
         LocalRunner runner = LocalRunner.start(new LocalRunner.Options(
-                root, parameters, env::get, new PrintStream(console, true, StandardCharsets.UTF_8)));
+                root, parameters, env::get, new PrintStream(console, true, StandardCharsets.UTF_8), harness));
         return new Stack(runner, LocalApi.signIn(runner.baseUrl(), "bench"), console);
     }
 
@@ -272,6 +371,10 @@ public final class Bench {
     }
 
     private static String submit(LocalApi api, int n, String name) {
+        return submit(api, n, name, "hello");
+    }
+
+    private static String submit(LocalApi api, int n, String name, String text) {
         List<String> to = IntStream.range(0, n)
                 .mapToObj(i -> name + "-" + i + "@bench.example")
                 .toList();
@@ -279,7 +382,7 @@ public final class Bench {
                 api.send(HttpRequest.newBuilder(api.base().resolve("/emails"))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(
-                                Json.write(Map.of("emails", to, "subject", "bench", "text", "hello")))));
+                                Json.write(Map.of("emails", to, "subject", "bench", "text", text)))));
         if (response.statusCode() != 202) {
             throw new IllegalStateException("bench: submit answered " + response.statusCode() + " " + response.body());
         }

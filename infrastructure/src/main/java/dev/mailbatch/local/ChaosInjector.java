@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /** The faults, scheduled up front from the seed so that a run can be repeated. */
-final class ChaosInjector implements LocalRunner.Chaos {
+final class ChaosInjector implements LocalRunner.Harness {
     private static final List<String> POINTS =
             List.of(Faults.BEFORE_SEND, Faults.AFTER_EMAIL, Faults.BEFORE_RECORD, Faults.AFTER_RECORD);
     private final Map<String, Set<Long>> schedule = new HashMap<>();

@@ -33,7 +33,7 @@ public final class ChaosWorker {
         ChaosStore store = new ChaosStore(
                 Double.parseDouble(orDefault(System.getenv("CHAOS_STORE_FAULT_RATE"), "0")),
                 Long.parseLong(orDefault(System.getenv("CHAOS_SEED"), "0")));
-        LocalRunner.Chaos chaos = new LocalRunner.Chaos() {
+        LocalRunner.Harness chaos = new LocalRunner.Harness() {
             @Override
             public Faults faults() {
                 return Faults.NONE;

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -42,23 +43,32 @@ public final class LocalRunner implements AutoCloseable {
             Map<String, String> parameterOverrides,
             Function<String, String> env,
             PrintStream console,
-            Chaos chaos) {
+            Harness harness) {
         public Options(
                 Path root, Map<String, String> parameterOverrides, Function<String, String> env, PrintStream console) {
-            this(root, parameterOverrides, env, console, null);
+            this(root, parameterOverrides, env, console, Harness.NONE);
         }
     }
 
-    /** What the chaos harness changes in a local stack (null in normal use). */
-    public interface Chaos {
+    /**
+     * What a harness changes in, or watches of, a local stack ({@link #NONE} in normal use): the
+     * chaos harness's faults, the benchmark's meter.
+     */
+    public interface Harness {
+        Harness NONE = new Harness() {};
+
         /** Where the worker dies: handed to every SendEmails instance. */
-        Faults faults();
+        default Faults faults() {
+            return Faults.NONE;
+        }
 
         /** Called with every batch the event source mapping receives, before the worker sees it. */
-        void received(SqsClient sqs, String queueUrl, List<Message> messages);
+        default void received(SqsClient sqs, String queueUrl, List<Message> messages) {}
 
         /** Queue attributes to set other than the template's (a shorter VisibilityTimeout). */
-        Map<QueueAttributeName, String> queueOverrides();
+        default Map<QueueAttributeName, String> queueOverrides() {
+            return Map.of();
+        }
 
         /**
          * The emulator as the functions reach it (through a faulty network, with store faults);
@@ -67,6 +77,14 @@ public final class LocalRunner implements AutoCloseable {
         default Backend functions(Backend backend) {
             return backend;
         }
+
+        /** The emulator as the event source mapping reaches it (on AWS its calls are billed SQS requests). */
+        default Backend poller(Backend backend) {
+            return backend;
+        }
+
+        /** Called after every invocation of a function with how long its handler ran. */
+        default void invoked(String functionId, Duration took) {}
     }
 
     private final PrintStream console;
@@ -107,7 +125,7 @@ public final class LocalRunner implements AutoCloseable {
                 backend.dynamo(),
                 backend.sqs(),
                 stack,
-                options.chaos() == null ? Map.of() : options.chaos().queueOverrides());
+                options.harness().queueOverrides());
         LocalContext.LogSink logs = functionLog(logDir);
         LocalServer server = LocalServer.listen(
                 orDefault(env.apply("HOST"), "127.0.0.1"),
@@ -136,14 +154,17 @@ public final class LocalRunner implements AutoCloseable {
             String providerUrl,
             LocalContext.LogSink logs,
             Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions) {
-        SqsClient sqs = backend.sqs();
-        Faults faults = options.chaos() == null ? Faults.NONE : options.chaos().faults();
-        Backend reach = options.chaos() == null ? backend : options.chaos().functions(backend);
+        Harness harness = options.harness();
+        SqsClient sqs = harness.poller(backend).sqs();
+        Faults faults = harness.faults();
+        Backend reach = harness.functions(backend);
         EventSourceMapping mapping = null;
         List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
         for (LocalFunctions.LocalFunction function : functions) {
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
-                httpFunctions.put(function.id(), LocalFunctions.httpHandler(function, reach, faults));
+                httpFunctions.put(
+                        function.id(),
+                        timed(harness, function.id(), LocalFunctions.httpHandler(function, reach, faults)));
                 continue;
             }
             if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
@@ -161,11 +182,11 @@ public final class LocalRunner implements AutoCloseable {
                     function.id(),
                     resources,
                     sqs,
-                    () -> LocalFunctions.sqsHandler(function, reach, faults),
+                    () -> timed(harness, function.id(), LocalFunctions.sqsHandler(function, reach, faults)),
                     logs,
-                    options.chaos() == null
+                    options.harness() == Harness.NONE
                             ? null
-                            : messages -> options.chaos().received(sqs, resources.queueUrl(), messages),
+                            : messages -> harness.received(sqs, resources.queueUrl(), messages),
                     console,
                     line -> console.println(time() + " " + line));
         }
@@ -173,6 +194,20 @@ public final class LocalRunner implements AutoCloseable {
             throw new IllegalStateException("template.yaml has no function with an SQS event (the worker)");
         }
         return mapping;
+    }
+
+    /** The handler, its time reported to the harness after every invocation. */
+    private static <I, O> RequestHandler<I, O> timed(Harness harness, String functionId, RequestHandler<I, O> handler) {
+        return harness == Harness.NONE
+                ? handler
+                : (event, context) -> {
+                    long start = System.nanoTime();
+                    try {
+                        return handler.handleRequest(event, context);
+                    } finally {
+                        harness.invoked(functionId, Duration.ofNanos(System.nanoTime() - start));
+                    }
+                };
     }
 
     /**
