@@ -86,7 +86,7 @@ public final class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEv
     private APIGatewayV2HTTPResponse recipients(Job job, RecipientQuery query) {
         RecipientPage page;
         try {
-            page = recipients.list(job.id(), query.status(), query.limit(), query.cursor());
+            page = recipients.list(job.id(), job.chunks(), query.status(), query.limit(), query.cursor());
         } catch (InvalidCursorException e) {
             throw ApiException.invalid("cursor", "is not a cursor this API returned for this job and status");
         }

@@ -12,9 +12,10 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * JOB#{id}      JOB         a job: owner, total, counters, lifecycle, expiresAt         (JobStore)
  * JOB#{id}      CONTENT     what is sent (from, subject, text, html): written once with
  *                           the job, never again, so the counters' writes stay small    (JobStore)
- * JOB#{id}      C#{00007}   one chunk's recipient records (those a worker has attempted
+ * JOB#{id}#C#{n} CHUNK     chunk n's recipient records (those a worker has attempted
  *                           or settled), in one map, with a version that every write
- *                           is conditional on                                           (RecipientStore)
+ *                           is conditional on; a partition key of its own, so a job's
+ *                           chunks spread over partitions                               (RecipientStore)
  * IDEM#{o}#{key} IDEM       a caller's claimed Idempotency-Key ({o}: a digest of the
  *                           owner): the job its first request made, and that request's
  *                           fingerprint                                                 (KeyClaimStore)
@@ -23,12 +24,13 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * </pre>
  *
  * Chunks hold recipients in address order, and a job's chunks follow each other in that order,
- * so reading the chunk items in key order lists a job's recipients in address order.
+ * so reading chunks 0, 1, 2, … lists a job's recipients in address order.
  */
 final class Items {
     static final String PK = "pk";
     static final String SK = "sk";
     static final String CHUNK_PREFIX = "C#";
+    static final String CHUNK_SK = "CHUNK";
 
     private Items() {}
 

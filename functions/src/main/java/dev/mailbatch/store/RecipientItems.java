@@ -1,6 +1,7 @@
 package dev.mailbatch.store;
 
 import static dev.mailbatch.store.Items.CHUNK_PREFIX;
+import static dev.mailbatch.store.Items.CHUNK_SK;
 import static dev.mailbatch.store.Items.PK;
 import static dev.mailbatch.store.Items.SK;
 import static dev.mailbatch.store.Items.exists;
@@ -21,25 +22,26 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * The chunk item: the records of one chunk's recipients in one map, {@code r}, by recipient key,
- * each with short attribute names (the item is rewritten whole at every change, and billed by
- * size): {@code e} address, {@code s} status, {@code n} attempts, {@code x} error, {@code t}
- * sentAt, {@code m} provider message id, {@code y} retryable. At most 99 recipients of at most
- * ~1.1 KB each: well under DynamoDB's 400 KB item limit.
+ * each as small as it can be (the item is rewritten whole at every change, and billed by size):
+ * {@code s} status, {@code n} attempts, {@code t} sentAt (epoch milliseconds), {@code m} provider
+ * message id, {@code x} error, {@code y} retryable (only when true), {@code e} the address (only
+ * when it is written otherwise than its key). About 70 bytes a sent recipient; at most 99
+ * recipients of at most ~1.1 KB each: well under DynamoDB's 400 KB item limit.
  */
 final class RecipientItems {
     private RecipientItems() {}
 
+    /**
+     * A chunk's own partition key, not the job's: a job's chunks spread over DynamoDB's
+     * partitions, so no partition's write limit caps how fast one job is recorded.
+     */
     static Map<String, AttributeValue> chunkKey(String jobId, int chunk) {
-        return Map.of(PK, s(jobPk(jobId)), SK, s(chunkSk(chunk)));
-    }
-
-    /** Zero-padded, so the chunk items of a job sort in chunk order (and so in address order). */
-    static String chunkSk(int chunk) {
-        return CHUNK_PREFIX + String.format("%05d", chunk);
+        return Map.of(PK, s(jobPk(jobId) + "#" + CHUNK_PREFIX + chunk), SK, s(CHUNK_SK));
     }
 
     static int chunkOf(Map<String, AttributeValue> item) {
-        return Integer.parseInt(str(item, SK).substring(CHUNK_PREFIX.length()));
+        String pk = str(item, PK);
+        return Integer.parseInt(pk.substring(pk.lastIndexOf('#') + 1));
     }
 
     /** A record after an outcome: the outcome's fields, the attempts added, sentAt and the message id kept. */
@@ -63,7 +65,7 @@ final class RecipientItems {
         item.put("v", n(version));
         item.put("expiresAt", n(expiresAt.getEpochSecond()));
         Map<String, AttributeValue> r = new HashMap<>();
-        records.forEach((key, recipient) -> r.put(key, AttributeValue.fromM(toMap(recipient))));
+        records.forEach((key, recipient) -> r.put(key, AttributeValue.fromM(toMap(key, recipient))));
         item.put("r", AttributeValue.fromM(r));
         return item;
     }
@@ -75,22 +77,26 @@ final class RecipientItems {
         Map<String, Recipient> records = new HashMap<>();
         AttributeValue r = item.get("r");
         if (r != null && r.hasM()) {
-            r.m().forEach((key, value) -> records.put(key, fromMap(value.m())));
+            r.m().forEach((key, value) -> records.put(key, fromMap(key, value.m())));
         }
         return new ChunkRecords(num(item, "v"), records);
     }
 
-    private static Map<String, AttributeValue> toMap(Recipient r) {
+    private static Map<String, AttributeValue> toMap(String key, Recipient r) {
         Map<String, AttributeValue> m = new HashMap<>();
-        m.put("e", s(r.email()));
+        if (!key.equals(r.email())) {
+            m.put("e", s(r.email()));
+        }
         m.put("s", s(r.status().name()));
         m.put("n", n(r.attempts()));
-        m.put("y", AttributeValue.fromBool(r.retryable()));
+        if (r.retryable()) {
+            m.put("y", AttributeValue.fromBool(true));
+        }
         if (r.error() != null) {
             m.put("x", s(r.error()));
         }
         if (r.sentAt() != null) {
-            m.put("t", Items.time(r.sentAt()));
+            m.put("t", n(r.sentAt().toEpochMilli()));
         }
         if (r.providerMessageId() != null) {
             m.put("m", s(r.providerMessageId()));
@@ -98,14 +104,14 @@ final class RecipientItems {
         return m;
     }
 
-    private static Recipient fromMap(Map<String, AttributeValue> m) {
+    private static Recipient fromMap(String key, Map<String, AttributeValue> m) {
         AttributeValue retryable = m.get("y");
         return new Recipient(
-                str(m, "e"),
+                m.containsKey("e") ? str(m, "e") : key,
                 RecipientStatus.valueOf(str(m, "s")),
                 (int) num(m, "n"),
                 str(m, "x"),
-                Items.instant(m, "t"),
+                m.containsKey("t") ? Instant.ofEpochMilli(num(m, "t")) : null,
                 str(m, "m"),
                 retryable != null && Boolean.TRUE.equals(retryable.bool()));
     }

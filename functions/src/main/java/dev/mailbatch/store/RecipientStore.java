@@ -1,9 +1,7 @@
 package dev.mailbatch.store;
 
 import static dev.mailbatch.store.Items.jobKey;
-import static dev.mailbatch.store.Items.jobPk;
 import static dev.mailbatch.store.Items.n;
-import static dev.mailbatch.store.Items.s;
 import static dev.mailbatch.store.Items.time;
 
 import dev.mailbatch.job.ChunkRecords;
@@ -24,10 +22,10 @@ import java.util.TreeMap;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
-import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
@@ -43,8 +41,8 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  */
 public final class RecipientStore {
     private static final int MAX_TRIES = 10;
-    /** Chunk items read per query call of a listing. */
-    private static final int QUERY_CHUNKS = 25;
+    /** Chunk items read per BatchGetItem call of a listing. */
+    private static final int BATCH_CHUNKS = 25;
     /** Chunk items a listing reads at most for one page (a page of a rare status may end short). */
     private static final int PAGE_CHUNKS = 200;
 
@@ -169,25 +167,26 @@ public final class RecipientStore {
     }
 
     /**
-     * A page of the job's recipients, all of them or those in one status, in address order: the
-     * chunk items from the cursor's chunk on, each chunk's records in address order. A page reads
-     * at most {@link #PAGE_CHUNKS} chunk items, so a page of a rare status may hold fewer than
-     * {@code limit} recipients and still have a next cursor.
+     * A page of the job's recipients, all of them or those in one status, in address order:
+     * chunks from the cursor's on, each chunk's records in address order. A page reads at most
+     * {@link #PAGE_CHUNKS} chunks, so a page of a rare status may hold fewer than {@code limit}
+     * recipients and still have a next cursor.
+     *
+     * @param chunks how many chunks the job has
      */
-    public RecipientPage list(String jobId, RecipientStatus status, int limit, String cursor) {
+    public RecipientPage list(String jobId, int chunks, RecipientStatus status, int limit, String cursor) {
         Cursors.Position from = cursor == null ? Cursors.Position.START : Cursors.decode(cursor, jobId, status);
         List<Recipient> items = new ArrayList<>();
-        Map<String, AttributeValue> startKey = null;
-        int read = 0;
-        int lastChunk = from.chunk() - 1;
-        do {
-            QueryResponse response = query(jobId, from.chunk(), startKey);
-            for (Map<String, AttributeValue> item : response.items()) {
-                int chunk = RecipientItems.chunkOf(item);
-                lastChunk = chunk;
-                for (Map.Entry<String, Recipient> r :
-                        new TreeMap<>(RecipientItems.fromItem(item).byKey()).entrySet()) {
-                    boolean seen = chunk == from.chunk()
+        int chunk = from.chunk();
+        for (int read = 0; chunk < chunks && read < PAGE_CHUNKS; ) {
+            int to = Math.min(chunks, chunk + BATCH_CHUNKS);
+            Map<Integer, ChunkRecords> found = findAll(jobId, chunk, to);
+            for (int c = chunk; c < to; c++) {
+                List<Map.Entry<String, Recipient>> records = new ArrayList<>(
+                        new TreeMap<>(found.getOrDefault(c, ChunkRecords.NONE).byKey()).entrySet());
+                for (int i = 0; i < records.size(); i++) {
+                    Map.Entry<String, Recipient> r = records.get(i);
+                    boolean seen = c == from.chunk()
                             && from.after() != null
                             && r.getKey().compareTo(from.after()) <= 0;
                     if (seen || (status != null && r.getValue().status() != status)) {
@@ -195,39 +194,49 @@ public final class RecipientStore {
                     }
                     items.add(r.getValue());
                     if (items.size() == limit) {
+                        boolean more = i < records.size() - 1 || c < chunks - 1;
                         return new RecipientPage(
-                                items, Cursors.encode(jobId, status, new Cursors.Position(chunk, r.getKey())));
+                                items,
+                                more ? Cursors.encode(jobId, status, new Cursors.Position(c, r.getKey())) : null);
                     }
                 }
             }
-            read += response.count();
-            startKey = response.hasLastEvaluatedKey()
-                            && !response.lastEvaluatedKey().isEmpty()
-                    ? response.lastEvaluatedKey()
-                    : null;
-        } while (startKey != null && read < PAGE_CHUNKS);
-        String next =
-                startKey == null ? null : Cursors.encode(jobId, status, new Cursors.Position(lastChunk + 1, null));
-        return new RecipientPage(items, next);
+            read += to - chunk;
+            chunk = to;
+        }
+        return new RecipientPage(
+                items, chunk < chunks ? Cursors.encode(jobId, status, new Cursors.Position(chunk, null)) : null);
     }
 
-    private QueryResponse query(String jobId, int fromChunk, Map<String, AttributeValue> startKey) {
-        QueryRequest.Builder query = QueryRequest.builder()
-                .tableName(table)
-                .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expressionAttributeValues(Map.of(
-                        ":pk", s(jobPk(jobId)),
-                        ":from", s(RecipientItems.chunkSk(fromChunk)),
-                        ":to", s(RecipientItems.chunkSk(99_999))))
-                .consistentRead(true)
-                .limit(QUERY_CHUNKS);
-        if (startKey != null) {
-            query.exclusiveStartKey(startKey);
+    /** Chunks {@code from} to {@code to} (exclusive) that have records, read consistently, by chunk. */
+    private Map<Integer, ChunkRecords> findAll(String jobId, int from, int to) {
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (int c = from; c < to; c++) {
+            keys.add(RecipientItems.chunkKey(jobId, c));
         }
-        try {
-            return dynamo.query(query.build());
-        } catch (SdkException e) {
-            throw new StoreException("could not list recipients of job " + jobId, e);
+        Map<String, KeysAndAttributes> request = Map.of(
+                table,
+                KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+        Map<Integer, ChunkRecords> found = new HashMap<>();
+        for (int tries = 1; !request.isEmpty(); tries++) {
+            BatchGetItemResponse response;
+            try {
+                Map<String, KeysAndAttributes> next = request;
+                response = dynamo.batchGetItem(r -> r.requestItems(next));
+            } catch (SdkException e) {
+                throw new StoreException("could not list recipients of job " + jobId, e);
+            }
+            for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+                found.put(RecipientItems.chunkOf(item), RecipientItems.fromItem(item));
+            }
+            request = response.unprocessedKeys();
+            if (!request.isEmpty()) {
+                if (tries >= MAX_TRIES) {
+                    throw new StoreException("DynamoDB left keys unprocessed for job " + jobId, null);
+                }
+                Backoff.beforeRetry(tries);
+            }
         }
+        return found;
     }
 }

@@ -56,7 +56,6 @@ final class CostMeter implements ExecutionInterceptor {
             long sqsRequests,
             long lambdaRequests,
             double lambdaGbSeconds,
-            long dynamoCalls,
             long jobItemWrites,
             Map<String, Double> wruByKind,
             String hottestItem,
@@ -71,7 +70,7 @@ final class CostMeter implements ExecutionInterceptor {
     private final List<Write> writes = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private final AtomicLong milliRru = new AtomicLong();
-    /** Read units of single-item reads (GetItem), by item key: where a partition's read limit bites. */
+    /** Read units of single-item reads (GetItem), by partition key: where a partition's read limit bites. */
     private final Map<String, java.util.concurrent.atomic.DoubleAdder> rruByKey = new ConcurrentHashMap<>();
 
     private final LongAdder sqsRequests = new LongAdder();
@@ -145,7 +144,7 @@ final class CostMeter implements ExecutionInterceptor {
             when response instanceof GetItemResponse got -> {
                 double units = read(
                         got.hasItem() ? List.of(got.item()) : List.of(), Boolean.TRUE.equals(get.consistentRead()));
-                rruByKey.computeIfAbsent(key(get.key()), k -> new java.util.concurrent.atomic.DoubleAdder())
+                rruByKey.computeIfAbsent(partition(key(get.key())), k -> new java.util.concurrent.atomic.DoubleAdder())
                         .add(units);
             }
             case QueryRequest query
@@ -189,25 +188,29 @@ final class CostMeter implements ExecutionInterceptor {
         double wru = 0;
         long jobItemWrites = 0;
         Map<String, Double> byKind = new java.util.TreeMap<>();
-        Map<String, Double> byKey = new java.util.HashMap<>();
+        Map<String, Double> byPartition = new java.util.HashMap<>();
         synchronized (writes) {
             for (Write w : writes) {
                 int size = Math.max(w.size(), largest.getOrDefault(w.key(), 1));
                 double units = Math.max(1, (size + WRITE_UNIT - 1) / WRITE_UNIT) * (double) w.factor();
                 wru += units;
                 byKind.merge(kind(w.key()), units, Double::sum);
-                byKey.merge(w.key(), units, Double::sum);
+                if (!w.key().startsWith("RATE|")) { // the stack's rate bucket: written per time, not per email
+                    byPartition.merge(partition(w.key()), units, Double::sum);
+                }
                 if (w.key().endsWith("|JOB")) {
                     jobItemWrites++;
                 }
             }
         }
-        Map.Entry<String, Double> hottest =
-                byKey.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(Map.entry("none|none", 0.0));
+        Map.Entry<String, Double> hottest = byPartition.entrySet().stream()
+                .max(Map.Entry.comparingByValue())
+                .orElse(Map.entry("none", 0.0));
         Map.Entry<String, Double> hottestRead = rruByKey.entrySet().stream()
+                .filter(e -> !e.getKey().equals("RATE"))
                 .map(e -> Map.entry(e.getKey(), e.getValue().sum()))
                 .max(Map.Entry.comparingByValue())
-                .orElse(Map.entry("none|none", 0.0));
+                .orElse(Map.entry("none", 0.0));
         Map<String, Long> byCall = new java.util.TreeMap<>();
         calls.forEach((k, v) -> byCall.put(k, v.sum()));
         return new Counted(
@@ -216,23 +219,34 @@ final class CostMeter implements ExecutionInterceptor {
                 sqsRequests.sum(),
                 lambdaRequests.sum(),
                 lambdaMbMillis.get() / 1024.0 / 1000.0,
-                byCall.entrySet().stream()
-                        .filter(e -> e.getKey().startsWith("DynamoDB"))
-                        .mapToLong(Map.Entry::getValue)
-                        .sum(),
                 jobItemWrites,
                 byKind,
-                kind(hottest.getKey()),
+                partitionKind(hottest.getKey()),
                 hottest.getValue(),
-                kind(hottestRead.getKey()),
+                partitionKind(hottestRead.getKey()),
                 hottestRead.getValue(),
                 byCall);
     }
 
-    /** An item's kind, from its sort key: JOB, CONTENT, C# (a chunk), USAGE, IDEM, SEND (the rate bucket). */
+    /** An item's kind, from its sort key: JOB, CONTENT, CHUNK, USAGE, IDEM, SEND (the rate bucket). */
     private static String kind(String key) {
-        String sk = key.substring(key.indexOf('|') + 1);
-        return sk.startsWith("C#") ? "chunk" : sk;
+        return key.substring(key.indexOf('|') + 1);
+    }
+
+    /** The partition key of an item key: DynamoDB's limits are per partition, and so per partition key. */
+    private static String partition(String key) {
+        return key.substring(0, key.indexOf('|'));
+    }
+
+    /** What a partition key holds: a job's own items, one chunk, an owner's usage, a caller's key. */
+    private static String partitionKind(String pk) {
+        if (pk.contains("#C#")) {
+            return "a chunk";
+        }
+        if (pk.startsWith("JOB#")) {
+            return "the job (its item and content)";
+        }
+        return pk.startsWith("OWNER#") ? "the owner's usage" : pk.startsWith("IDEM#") ? "an idempotency key" : pk;
     }
 
     private static String key(Map<String, AttributeValue> item) {
