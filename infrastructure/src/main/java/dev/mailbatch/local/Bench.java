@@ -52,7 +52,7 @@ public final class Bench {
             int samples,
             int costN) {
         static Plan fullRun() {
-            return new Plan(false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10, 2000);
+            return new Plan(false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10, 5000);
         }
 
         static Plan quickRun() {

@@ -88,7 +88,7 @@ final class BenchCost {
         }
 
         String partition() {
-            return "%,.0f emails/s (busiest written: %s, %.3f WRU per email; busiest read: %s, %.3f RRU per email)"
+            return "%,.0f emails/s (busiest partition written in the drain: %s, %.3f WRU per email; read: %s, %.3f RRU per email)"
                     .formatted(
                             partitionCap(),
                             counted.hottestItem(),

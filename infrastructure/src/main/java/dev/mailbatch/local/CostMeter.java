@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -195,7 +196,7 @@ final class CostMeter implements ExecutionInterceptor {
                 double units = Math.max(1, (size + WRITE_UNIT - 1) / WRITE_UNIT) * (double) w.factor();
                 wru += units;
                 byKind.merge(kind(w.key()), units, Double::sum);
-                if (!w.key().startsWith("RATE|")) { // the stack's rate bucket: written per time, not per email
+                if (isDrainWrite(w.key())) {
                     byPartition.merge(partition(w.key()), units, Double::sum);
                 }
                 if (w.key().endsWith("|JOB")) {
@@ -226,6 +227,14 @@ final class CostMeter implements ExecutionInterceptor {
                 partitionKind(hottestRead.getKey()),
                 hottestRead.getValue(),
                 byCall);
+    }
+
+    /**
+     * Whether a write is part of a drain's sustained rate: not the stack's rate bucket (written per
+     * time, not per email) nor what a submit writes once per job (content, usage, key).
+     */
+    private static boolean isDrainWrite(String key) {
+        return !key.startsWith("RATE|") && !Set.of("CONTENT", "USAGE", "IDEM").contains(kind(key));
     }
 
     /** An item's kind, from its sort key: JOB, CONTENT, CHUNK, USAGE, IDEM, SEND (the rate bucket). */
