@@ -9,7 +9,7 @@ import java.util.function.DoubleSupplier;
 /**
  * Short retries of one recipient's send within the delivery, before the chunk goes back to SQS
  * for its longer back-off: a transient failure (a 503, a timeout, a 409 on the key in flight) is
- * tried again after 50 ms, 100 ms, 200 ms, 400 ms and 800 ms at most, each with full jitter,
+ * tried again after 25 ms, 50 ms, 100 ms, 200 ms and 400 ms at most, each with full jitter,
  * {@link #MAX_CALLS} calls in all, with the same delivery key. Only this recipient waits; the
  * rest of the chunk goes on.
  *
@@ -24,7 +24,9 @@ public final class QuickRetries {
     /** Calls per recipient per delivery, the first included. */
     public static final int MAX_CALLS = 6;
 
-    static final Duration BASE = Duration.ofMillis(50);
+    /** The first retry's ceiling, as the SDK's own DynamoDB retries start (25 ms). */
+    static final Duration BASE = Duration.ofMillis(25);
+
     static final Duration CAP = Duration.ofSeconds(1);
 
     /** No quick retries: one call per recipient per delivery. */

@@ -16,20 +16,20 @@ class QuickRetriesTest {
     private static final SendResult.TransientFailure BUSY = new SendResult.TransientFailure("503", null);
 
     @Test
-    void waitsDoubleFrom50MsUpToTheLastOfSixCalls() {
+    void waitsDoubleFrom25MsUpToTheLastOfSixCalls() {
         QuickRetries retries = new QuickRetries(100, () -> 1.0); // the most the jitter allows
         List<Long> waits = new ArrayList<>();
         for (int calls = 1; calls <= QuickRetries.MAX_CALLS; calls++) {
             Duration wait = retries.next(calls, BUSY, NOW, LATER);
             waits.add(wait == null ? null : wait.toMillis());
         }
-        assertThat(waits).containsExactly(50L, 100L, 200L, 400L, 800L, null);
+        assertThat(waits).containsExactly(25L, 50L, 100L, 200L, 400L, null);
     }
 
     @Test
     void theJitterSpreadsTheWaitFromZeroToTheCeiling() {
         assertThat(new QuickRetries(100, () -> 0.0).next(3, BUSY, NOW, LATER)).isZero();
-        assertThat(new QuickRetries(100, () -> 0.5).next(3, BUSY, NOW, LATER)).isEqualTo(Duration.ofMillis(100));
+        assertThat(new QuickRetries(100, () -> 0.5).next(3, BUSY, NOW, LATER)).isEqualTo(Duration.ofMillis(50));
     }
 
     @Test
@@ -44,8 +44,8 @@ class QuickRetriesTest {
     @Test
     void noRetryThatWouldEndAfterTheDeliveryMustRecord() {
         QuickRetries retries = new QuickRetries(100, () -> 1.0);
-        assertThat(retries.next(2, BUSY, NOW, NOW.plusMillis(100))).isNull();
-        assertThat(retries.next(2, BUSY, NOW, NOW.plusMillis(101))).isEqualTo(Duration.ofMillis(100));
+        assertThat(retries.next(2, BUSY, NOW, NOW.plusMillis(50))).isNull();
+        assertThat(retries.next(2, BUSY, NOW, NOW.plusMillis(51))).isEqualTo(Duration.ofMillis(50));
     }
 
     @Test

@@ -37,8 +37,6 @@ import java.util.stream.Stream;
  */
 public final class Bench {
     private static final Duration POLL = Duration.ofMillis(100);
-    /** Lambda's default memory, for a function whose template sets none. */
-    private static final int DEFAULT_MEMORY_MB = 128;
 
     /** What a run measures: sizes and the concurrencies to try. */
     record Plan(
@@ -50,13 +48,16 @@ public final class Bench {
             int flapN,
             List<Integer> submitSizes,
             int samples,
-            int costN) {
+            int costN,
+            int coldRuns,
+            int memoryChunks) {
         static Plan fullRun() {
-            return new Plan(false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10, 5000);
+            return new Plan(
+                    false, 5000, 200, List.of(5, 10, 20), 16, 1000, List.of(1, 100, 1000, 10_000), 10, 5000, 5, 10);
         }
 
         static Plan quickRun() {
-            return new Plan(true, 200, 20, List.of(2), 4, 100, List.of(1, 100), 3, 100);
+            return new Plan(true, 200, 20, List.of(2), 4, 100, List.of(1, 100), 3, 100, 1, 1);
         }
 
         int concurrency(int w) {
@@ -70,10 +71,12 @@ public final class Bench {
     private final int redisPort;
     private final PrintStream out;
     private final Path logDir;
+    private final Path samBuild;
     private int stacks;
 
-    private Bench(Path root, Plan plan, URI emulator, int redisPort, PrintStream out) {
+    private Bench(Path root, Plan plan, URI emulator, int redisPort, PrintStream out, Path samBuild) {
         this.root = root;
+        this.samBuild = samBuild;
         this.plan = plan;
         this.emulator = emulator;
         this.redisPort = redisPort;
@@ -86,6 +89,14 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         boolean quick = Arrays.asList(args).contains("--quick");
+        int at = Arrays.asList(args).indexOf("--sam-build");
+        if (at < 0 || at + 1 >= args.length) {
+            System.err.println(
+                    "usage: bench [--quick] --sam-build <sam build output> (infrastructure/bin/bench passes it)");
+            System.exit(2);
+            return;
+        }
+        Path samBuild = Path.of(args[at + 1]).toAbsolutePath();
         Plan plan = quick ? Plan.quickRun() : Plan.fullRun();
         Path root = Path.of(System.getProperty("mailbatch.root", "."))
                 .toAbsolutePath()
@@ -100,7 +111,7 @@ public final class Bench {
                                 redis.close();
                                 moto.close();
                             }));
-            Bench bench = new Bench(root, plan, moto.endpoint(), redis.port, System.out);
+            Bench bench = new Bench(root, plan, moto.endpoint(), redis.port, System.out, samBuild);
             List<Row> rows = bench.run();
             String table = table(rows);
             System.out.print(table);
@@ -198,6 +209,57 @@ public final class Bench {
                     ""));
             out.println("bench: " + what + ": AWS calls " + priced.calls());
         }
+
+        // 6. Cold starts through the real Lambda runtime, and the worker's memory with sends in flight.
+        rows.addAll(lambdaRuntime());
+        return rows;
+    }
+
+    /**
+     * Each function of the {@code sam build} output started cold under aws-lambda-rie
+     * ({@link LambdaRuntimes}) {@link Plan#coldRuns()} times, against a hello-world handler; and
+     * the worker's resident memory while {@link Plan#memoryChunks()} chunks of 50 are sent to an
+     * outbox at {@link Plan#latencyMs()}, against idle.
+     */
+    private List<Row> lambdaRuntime() throws Exception {
+        List<Row> rows = new ArrayList<>();
+        try (LambdaRuntimes.Session session = LambdaRuntimes.open(root, samBuild, emulator, plan.latencyMs())) {
+            List<String> failures = new ArrayList<>();
+            List<LambdaRuntimes.ColdStart> starts = session.runtimes().coldStarts(plan.coldRuns(), failures);
+            if (!failures.isEmpty()) {
+                throw new IllegalStateException("bench: a function answered wrong under aws-lambda-rie: " + failures);
+            }
+            Map<String, double[]> byFunction = new LinkedHashMap<>();
+            for (LambdaRuntimes.ColdStart c : starts) {
+                double[] old = byFunction.getOrDefault(c.function(), new double[0]);
+                double[] more = Arrays.copyOf(old, old.length + 1);
+                more[old.length] = c.millis();
+                byFunction.put(c.function(), more);
+            }
+            double hello = percentile(byFunction.get("hello world"), 50);
+            byFunction.forEach((function, ms) -> {
+                double median = percentile(ms, 50);
+                out.printf("bench: cold start %-20s median %5.0f ms of %d%n", function, median, ms.length);
+                if (!function.equals("hello world")) {
+                    rows.add(new Row(
+                            "cold start %s (init + first invocation, aws-lambda-rie, median of %d)"
+                                    .formatted(function.replace("Function", ""), ms.length),
+                            "%.0f ms = %.2f × hello world's %.0f ms".formatted(median, median / hello, hello),
+                            "",
+                            "",
+                            ""));
+                }
+            });
+            long[] memory = session.runtimes().workerMemory(plan.memoryChunks(), 50);
+            rows.add(new Row(
+                    "worker memory (RSS), %d chunks of 50 in flight at %d ms an email, ÷ idle"
+                            .formatted(plan.memoryChunks(), plan.latencyMs()),
+                    "%.0f MiB ÷ %.0f MiB = %.2f"
+                            .formatted(memory[1] / 1024.0, memory[0] / 1024.0, (double) memory[1] / memory[0]),
+                    "",
+                    "",
+                    ""));
+        }
         return rows;
     }
 
@@ -222,7 +284,7 @@ public final class Bench {
 
             @Override
             public void invoked(String functionId, Duration took) {
-                meter.invoked(took, memory.getOrDefault(functionId, DEFAULT_MEMORY_MB));
+                meter.invoked(took, memory.getOrDefault(functionId, 128));
             }
         };
         try (Stack stack = stack(name, latencyMs, 0, workers, metered)) {
@@ -259,20 +321,10 @@ public final class Bench {
         }
     }
 
-    /** Each function's configured memory (MB), from template.yaml: its own MemorySize, else the Globals'. */
+    /** Each function's configured memory (MB), from template.yaml. */
     private Map<String, Integer> functionMemory() {
-        Template template = Template.read(root.resolve("template.yaml"), Map.of());
-        Object global = template.globals("Function").get("MemorySize");
         Map<String, Integer> memory = new LinkedHashMap<>();
-        template.resources().forEach((id, resource) -> {
-            if ("AWS::Serverless::Function".equals(Template.map(resource).get("Type"))) {
-                Object properties = Template.map(resource).get("Properties");
-                Object own =
-                        properties == null ? null : Template.map(properties).get("MemorySize");
-                Object mb = own != null ? own : global;
-                memory.put(id, mb == null ? DEFAULT_MEMORY_MB : Integer.parseInt(String.valueOf(mb)));
-            }
-        });
+        LambdaRuntimes.functions(root).forEach(fn -> memory.put(fn.id(), fn.memoryMb()));
         return memory;
     }
 

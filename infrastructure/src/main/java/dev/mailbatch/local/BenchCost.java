@@ -62,19 +62,19 @@ final class BenchCost {
         }
 
         String summary() {
-            return "$%.6f: DynamoDB $%.6f (%.0f WRU, %.0f RRU), SQS $%.6f (%d requests), Lambda $%.6f (%d requests, %.1f GB-s), API $%.6f (%d requests)"
+            return "$%.6f: DynamoDB $%.6f (%.0f WRU, %.0f RRU), SQS $%.6f (%.1f requests), Lambda $%.6f (%.1f requests, %.1f GB-s), API $%.6f (%.1f requests)"
                     .formatted(
                             per1000(),
                             dynamo() / emails * 1000,
                             counted.wru() / emails * 1000,
                             counted.rru() / emails * 1000,
                             sqs() / emails * 1000,
-                            counted.sqsRequests() * 1000 / emails,
+                            counted.sqsRequests() * 1000.0 / emails,
                             lambda() / emails * 1000,
-                            counted.lambdaRequests() * 1000 / emails,
+                            counted.lambdaRequests() * 1000.0 / emails,
                             counted.lambdaGbSeconds() / emails * 1000,
                             api() / emails * 1000,
-                            apiRequests * 1000 / emails);
+                            apiRequests * 1000.0 / emails);
         }
 
         String writes() {

@@ -196,6 +196,16 @@ public final class LambdaEvents {
         return SQS_EVENT.fromJson(Json.write(Map.of("Records", records)));
     }
 
+    /** The event as the Lambda service sends it to a runtime (JSON from the runtime's serializer). */
+    public static String toJson(APIGatewayV2HTTPEvent event) {
+        return serialize(HTTP_EVENT, event).toString();
+    }
+
+    /** The event as the Lambda service sends it to a runtime. */
+    public static String toJson(SQSEvent event) {
+        return serialize(SQS_EVENT, event).toString();
+    }
+
     /** The response as the Lambda service reads it (JSON from the runtime's serializer). */
     public static JsonNode toJson(APIGatewayV2HTTPResponse response) {
         return serialize(HTTP_RESPONSE, response);

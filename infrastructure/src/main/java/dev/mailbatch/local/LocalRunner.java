@@ -96,6 +96,7 @@ public final class LocalRunner implements AutoCloseable {
     private String emulator;
     private String issuerUrl;
     private LocalIssuer issuer;
+    private List<LocalFunctions.LocalFunction> functions = List.of();
 
     private LocalRunner(Options options) throws IOException, InterruptedException {
         this.console = options.console();
@@ -160,6 +161,7 @@ public final class LocalRunner implements AutoCloseable {
         Backend reach = harness.functions(backend);
         EventSourceMapping mapping = null;
         List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
+        this.functions = functions;
         for (LocalFunctions.LocalFunction function : functions) {
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
                 httpFunctions.put(
@@ -280,6 +282,11 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     /** The queue, dead-letter queue and table. */
+    /** The functions as this stack runs them: each one's environment (the table, queue, outbox). */
+    List<LocalFunctions.LocalFunction> functions() {
+        return functions;
+    }
+
     public StackResources resources() {
         return resources;
     }
