@@ -1,5 +1,6 @@
 package dev.mailbatch.api;
 
+import dev.mailbatch.config.Priming;
 import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.config.Wiring;
 import dev.mailbatch.job.ChunkMessage;
@@ -80,6 +81,11 @@ final class SubmitBatch {
                 wiring.dynamo().get(),
                 new WorkQueue(wiring.sqs().get(), config.queueUrl(), ENQUEUE_CONCURRENCY),
                 wiring.clock());
+    }
+
+    /** SnapStart priming: one read through the SDK client (the priming caller's usage, which is none). */
+    void prime() {
+        usage.read("jwt:" + Priming.SUBJECT);
     }
 
     /**

@@ -59,6 +59,15 @@ class TemplateTest {
     }
 
     @Test
+    void everyFunctionRunsOnSnapStartBehindAPublishedAlias() {
+        Map<String, Object> globals = template.globals("Function");
+        assertThat(Template.map(globals.get("SnapStart"))).containsEntry("ApplyOn", "PublishedVersions");
+        assertThat(globals.get("AutoPublishAlias"))
+                .as("SnapStart applies to published versions only: events must invoke one")
+                .isEqualTo("live");
+    }
+
+    @Test
     void theTableIsOnDemandEncryptedAndExpiresItems() {
         Map<String, Object> t = template.properties("JobsTable");
         assertThat(t.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");

@@ -1,0 +1,76 @@
+package dev.mailbatch.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mailbatch.api.CancelJobHandler;
+import dev.mailbatch.api.JobStatusHandler;
+import dev.mailbatch.api.SubmitBatchHandler;
+import dev.mailbatch.local.Backend;
+import dev.mailbatch.worker.SendEmailsHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.crac.Resource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+
+/**
+ * SnapStart priming: each handler's {@code beforeCheckpoint}, as Lambda calls it before the
+ * snapshot of a published version, runs through the handler and its DynamoDB client against the
+ * real API, and stores, queues and sends nothing.
+ */
+@ExtendWith(BackendExtension.class)
+class PrimingIT {
+    /** Counts a client's DynamoDB calls that were answered. */
+    private static final class Calls implements ExecutionInterceptor {
+        final AtomicInteger answered = new AtomicInteger();
+
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            answered.incrementAndGet();
+        }
+    }
+
+    @Test
+    void eachHandlersPrimingReadsThroughItsClientAndWritesNothing(Backend backend) {
+        Map<String, String> env = Map.of(
+                "PROVIDER_URL", "http://127.0.0.1:9/send", // never called: the priming job does not exist
+                "DEFAULT_FROM", "news@mailbatch.example");
+        TestStack stack = new TestStack(backend, env);
+        int before = stack.storedItems();
+        Map<String, Calls> calls = new LinkedHashMap<>();
+        Map<String, Resource> handlers = new LinkedHashMap<>();
+        for (String function :
+                new String[] {"SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction"}) {
+            Calls counted = new Calls();
+            calls.put(function, counted);
+            var wiring = stack.wiringWithStoreFaults(function, env, counted);
+            handlers.put(
+                    function,
+                    switch (function) {
+                        case "SubmitBatchFunction" -> new SubmitBatchHandler(wiring);
+                        case "JobStatusFunction" -> new JobStatusHandler(wiring);
+                        case "CancelJobFunction" -> new CancelJobHandler(wiring);
+                        default -> new SendEmailsHandler(wiring);
+                    });
+        }
+
+        handlers.values().forEach(h -> {
+            try {
+                h.beforeCheckpoint(null);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+
+        assertThat(calls)
+                .allSatisfy((function, counted) -> assertThat(counted.answered.get())
+                        .as(function + " primed its DynamoDB client")
+                        .isPositive());
+        assertThat(stack.storedItems()).as("nothing stored").isEqualTo(before);
+        assertThat(stack.events.backlog()).as("nothing queued").isZero();
+    }
+}
