@@ -50,8 +50,11 @@ public final class ChunkProcessor {
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
 
     private static final Duration ENQUEUE_POLL = Duration.ofMillis(100);
-    /** How many jobs' contents a worker instance keeps (at most 256 × 2 × 100 KB of text and html). */
-    private static final int KEPT_CONTENTS = 256;
+    /**
+     * How many jobs a worker instance remembers: their contents (at most 256 × 2 × 100 KB of text
+     * and html), and whether it marked them started.
+     */
+    private static final int KEPT_JOBS = 256;
     /** How long every worker holds off after a provider's "slow down" that names no Retry-After. */
     static final Duration THROTTLED_PAUSE = Duration.ofSeconds(1);
 
@@ -67,6 +70,8 @@ public final class ChunkProcessor {
     private final Faults faults;
     /** The contents of recent jobs, by job id (see {@link #content}). */
     private final Map<String, Content> contents = new ConcurrentHashMap<>();
+    /** The jobs this instance has marked started (or seen another mark), so it writes that once. */
+    private final Set<String> markedStarted = ConcurrentHashMap.newKeySet();
 
     /**
      * @param sendPermits bounds the sends in flight across all chunks handled by this instance
@@ -150,8 +155,18 @@ public final class ChunkProcessor {
         if (todo.isEmpty()) {
             return ChunkResult.NOTHING_TO_DO;
         }
-        if (job.lifecycle().startedAt() == null) {
-            jobs.markStarted(job.id(), clock.instant());
+        if (job.lifecycle().startedAt() == null && markedStarted.add(job.id())) {
+            // once per job and worker instance: the chunks it starts at once do not each try the write
+            if (markedStarted.size() > KEPT_JOBS) {
+                markedStarted.clear();
+                markedStarted.add(job.id());
+            }
+            try {
+                jobs.markStarted(job.id(), clock.instant());
+            } catch (RuntimeException e) {
+                markedStarted.remove(job.id()); // not written: the next chunk tries again
+                throw e;
+            }
         }
         ChunkRecords before =
                 delivery >= maxDeliveries - 1 ? markFailedFirst(job, index, todo, known, delivery) : known;
@@ -237,7 +252,7 @@ public final class ChunkProcessor {
         }
         Content read = jobs.content(jobId).orElse(null);
         if (read != null) {
-            if (contents.size() >= KEPT_CONTENTS) {
+            if (contents.size() >= KEPT_JOBS) {
                 contents.clear(); // a bound, not a cache policy: jobs come and go
             }
             contents.put(jobId, read);
