@@ -143,7 +143,6 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 new SendRate(
                         new RateStore(dynamo, config.tableName()),
                         config.maxSendRate(),
-                        config.sendConcurrency(),
                         config.retryMax(),
                         wiring.clock()),
                 wiring.clock(),

@@ -12,9 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * come from the shared bucket ({@link RateStore}) a few at a time and are used within
  * {@link #FRESH}; what is left then is dropped, so a worker never sends late on tokens it took
  * early. The bucket holds {@code perSecond / 20} tokens at most (at least one), so in any second
- * at most {@code perSecond * 1.1} emails go out across all workers. A worker takes no more at a
- * time than it can have in flight ({@code SEND_CONCURRENCY}): at a high rate a take of the whole
- * bucket would mostly be dropped unused, leaving the other workers an empty bucket.
+ * at most {@code perSecond * 1.1} emails go out across all workers.
  */
 final class SendRate {
     /** How long tokens taken from the bucket may wait to be used. */
@@ -24,20 +22,17 @@ final class SendRate {
     private final Duration longestPause;
     private final double perSecond;
     private final double capacity;
-    private final int perTake;
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock(); // not synchronized: virtual threads wait here
     private int tokens;
     private Instant takenAt = Instant.EPOCH;
 
     /** @param longestPause the most a provider's "slow down" may hold every worker (RetryMaxSeconds) */
-    /** @param inFlight the most sends this worker has in flight (SEND_CONCURRENCY): the most it takes at once */
-    SendRate(RateStore bucket, double perSecond, int inFlight, Duration longestPause, Clock clock) {
+    SendRate(RateStore bucket, double perSecond, Duration longestPause, Clock clock) {
         this.longestPause = longestPause;
         this.bucket = bucket;
         this.perSecond = perSecond;
         this.capacity = Math.max(1, perSecond / 20);
-        this.perTake = (int) Math.max(1, Math.min(Math.ceil(capacity), inFlight));
         this.clock = clock;
     }
 
@@ -58,7 +53,7 @@ final class SendRate {
                 tokens--;
                 return;
             }
-            RateStore.Grant grant = bucket.take(perTake, perSecond, capacity, now);
+            RateStore.Grant grant = bucket.take((int) Math.ceil(capacity), perSecond, capacity, now);
             if (grant.tokens() > 0) {
                 tokens = grant.tokens();
                 takenAt = now;
