@@ -24,10 +24,11 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
  */
 public final class RateStore {
     private static final Map<String, AttributeValue> KEY = Map.of(PK, s("RATE"), SK, s("SEND"));
-    /** Races lost in a row before a take gives up (about 1.5 s of pauses). */
-    private static final int MAX_RACES = 50;
-
-    private static final Duration RACE_JITTER = Duration.ofMillis(5);
+    /**
+     * Races lost in a row before a take gives up. Twenty was too few: ten workers taking at once
+     * lost that many, and the chunk failed.
+     */
+    private static final int MAX_RACES = 200;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -45,9 +46,9 @@ public final class RateStore {
 
     /**
      * Takes up to {@code want} tokens from a bucket of {@code capacity} that refills at
-     * {@code perSecond}. A race lost to another worker is tried again after a short, jittered
-     * pause (2 ms doubling to 32 ms, plus up to 5 ms), so that many workers on the one item take
-     * turns instead of colliding again at once.
+     * {@code perSecond}. A race lost to another worker is tried again at once (a pause would hold
+     * up every send of this worker, which waits for these tokens), up to {@link #MAX_RACES} in a
+     * row.
      */
     public Grant take(int want, double perSecond, double capacity, Instant now) {
         for (int tries = 1; ; tries++) {
@@ -76,7 +77,6 @@ public final class RateStore {
             if (tries >= MAX_RACES) {
                 throw new StoreException("the send rate's bucket kept changing", null);
             }
-            Backoff.poll(Duration.ofMillis(1L << Math.min(tries, 5)), RACE_JITTER);
         }
     }
 

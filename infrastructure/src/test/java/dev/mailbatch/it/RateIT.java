@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,6 +30,34 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RateIT {
     private static final int RATE = 20;
     private static final int EMAILS = 240;
+
+    /**
+     * Regression (issue 12): ten workers taking tokens from the one bucket item at once, at a rate
+     * that never runs it dry: after 20 races lost in a row a take threw, and the chunk failed
+     * ("the send rate's bucket kept changing"). A take now gives up only after 200.
+     */
+    @Test
+    void tenWorkersRacingForTheBucketAllGetTheirTokens(Backend backend) throws Exception {
+        TestStack stack = new TestStack(backend, Map.of("PROVIDER_URL", "http://127.0.0.1:9/send"));
+        RateStore bucket = new RateStore(stack.dynamo, stack.resources.table());
+        java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(10)) {
+            List<java.util.concurrent.Future<?>> takes = new ArrayList<>();
+            for (int worker = 0; worker < 10; worker++) {
+                takes.add(pool.submit(() -> {
+                    for (int i = 0; i < 30; i++) {
+                        granted.addAndGet(bucket.take(16, 100_000, 5_000, java.time.Instant.now())
+                                .tokens());
+                    }
+                    return null;
+                }));
+            }
+            for (var take : takes) {
+                take.get(); // a take that gave up throws here
+            }
+        }
+        assertThat(granted.get()).isEqualTo(10 * 30 * 16);
+    }
 
     @Test
     void fiveWorkersTogetherStayUnderTheRate(Backend backend) throws Exception {
