@@ -244,20 +244,15 @@ public final class ChunkProcessor {
                 .toList();
     }
 
-    /** The job's content: read once per job and kept (it never changes); null if the job is gone. */
+    /**
+     * The job's content: read once per job and kept (it never changes); null if the job is gone.
+     * The chunks of one job that an instance starts together wait for one read, not one each.
+     */
     private Content content(String jobId) {
-        Content kept = contents.get(jobId);
-        if (kept != null) {
-            return kept;
+        if (contents.size() >= KEPT_JOBS && !contents.containsKey(jobId)) {
+            contents.clear(); // a bound, not a cache policy: jobs come and go
         }
-        Content read = jobs.content(jobId).orElse(null);
-        if (read != null) {
-            if (contents.size() >= KEPT_JOBS) {
-                contents.clear(); // a bound, not a cache policy: jobs come and go
-            }
-            contents.put(jobId, read);
-        }
-        return read;
+        return contents.computeIfAbsent(jobId, id -> jobs.content(id).orElse(null));
     }
 
     private Job awaitEnqueued(Job job) {
