@@ -17,13 +17,19 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 
 /**
- * The stack's send rate: one token bucket item ({@code RATE} / {@code SEND}) that every worker
- * instance takes its sends from, with a conditional write on the state it read, so the rate holds
- * however many workers run. Tokens are kept in thousandths; a provider's "slow down" pauses the
- * bucket for everyone.
+ * The stack's send rate: token buckets that every worker instance takes its sends from, with a
+ * conditional write on the state it read, so the rate holds however many workers run. Tokens are
+ * kept in thousandths; a provider's "slow down" pauses every bucket for everyone.
+ *
+ * <p>A high rate is split over {@link #shards} buckets, each with its own partition key
+ * ({@code RATE} / {@code SEND}, then {@code RATE#1} … / {@code SEND}) and an equal share of the
+ * rate and capacity, so that many workers do not all race on one item; their sum is the rate.
  */
 public final class RateStore {
-    private static final Map<String, AttributeValue> KEY = Map.of(PK, s("RATE"), SK, s("SEND"));
+    /** The rate one bucket serves at least before the rate is split over more (at most {@link #MAX_SHARDS}). */
+    private static final double PER_SHARD = 500;
+
+    private static final int MAX_SHARDS = 16;
     /**
      * Races lost in a row before a take gives up. Twenty was too few: ten workers taking at once
      * lost that many, and the chunk failed.
@@ -44,15 +50,24 @@ public final class RateStore {
      */
     public record Grant(int tokens, Duration retryIn) {}
 
+    /** How many buckets a rate of {@code perSecond} is split over: 1 up to 500/s, then one per 500/s, at most 16. */
+    public static int shards(double perSecond) {
+        return (int) Math.max(1, Math.min(MAX_SHARDS, Math.floor(perSecond / PER_SHARD)));
+    }
+
+    private static Map<String, AttributeValue> key(int shard) {
+        return Map.of(PK, s(shard == 0 ? "RATE" : "RATE#" + shard), SK, s("SEND"));
+    }
+
     /**
-     * Takes up to {@code want} tokens from a bucket of {@code capacity} that refills at
-     * {@code perSecond}. A race lost to another worker is tried again at once (a pause would hold
+     * Takes up to {@code want} tokens from bucket {@code shard}, of {@code capacity}, that refills at
+     * {@code perSecond} (the shard's own share). A race lost to another worker is tried again at once (a pause would hold
      * up every send of this worker, which waits for these tokens), up to {@link #MAX_RACES} in a
      * row.
      */
-    public Grant take(int want, double perSecond, double capacity, Instant now) {
+    public Grant take(int shard, int want, double perSecond, double capacity, Instant now) {
         for (int tries = 1; ; tries++) {
-            Map<String, AttributeValue> item = read();
+            Map<String, AttributeValue> item = read(shard);
             long atMillis = exists(item) ? num(item, "atMillis") : 0;
             double tokens = exists(item)
                     ? Math.min(
@@ -71,7 +86,7 @@ public final class RateStore {
                         Duration.ofMillis((long) Math.ceil((1 - tokens) * 1000 / perSecond))
                                 .plusMillis(1));
             }
-            if (write(item, Math.round((tokens - granted) * 1000), now.toEpochMilli(), pausedUntil)) {
+            if (write(shard, item, Math.round((tokens - granted) * 1000), now.toEpochMilli(), pausedUntil)) {
                 return new Grant(granted, Duration.ZERO);
             }
             if (tries >= MAX_RACES) {
@@ -80,25 +95,32 @@ public final class RateStore {
         }
     }
 
-    /** Nobody sends before {@code until} (a provider asked to slow down); a later pause wins. */
-    public void pauseUntil(Instant until) {
+    /** Nobody sends before {@code until} (a provider asked to slow down): every one of the buckets. */
+    public void pauseUntil(Instant until, int shards) {
+        for (int shard = 0; shard < shards; shard++) {
+            pauseUntil(shard, until);
+        }
+    }
+
+    /** A later pause wins. */
+    private void pauseUntil(int shard, Instant until) {
         for (int tries = 1; tries <= 20; tries++) {
-            Map<String, AttributeValue> item = read();
+            Map<String, AttributeValue> item = read(shard);
             long current = exists(item) ? num(item, "pausedUntil") : 0;
             if (current >= until.toEpochMilli()) {
                 return;
             }
             long milliTokens = exists(item) ? num(item, "milliTokens") : 0;
             long at = exists(item) ? num(item, "atMillis") : until.toEpochMilli();
-            if (write(item, milliTokens, at, until.toEpochMilli())) {
+            if (write(shard, item, milliTokens, at, until.toEpochMilli())) {
                 return;
             }
         }
     }
 
-    private Map<String, AttributeValue> read() {
+    private Map<String, AttributeValue> read(int shard) {
         try {
-            return dynamo.getItem(r -> r.tableName(table).key(KEY).consistentRead(true))
+            return dynamo.getItem(r -> r.tableName(table).key(key(shard)).consistentRead(true))
                     .item();
         } catch (SdkException e) {
             throw new StoreException("could not read the send rate", e);
@@ -106,8 +128,9 @@ public final class RateStore {
     }
 
     /** Writes the bucket if it is still as {@code seen}; false when another worker changed it first. */
-    private boolean write(Map<String, AttributeValue> seen, long milliTokens, long atMillis, long pausedUntil) {
-        Map<String, AttributeValue> item = new HashMap<>(KEY);
+    private boolean write(
+            int shard, Map<String, AttributeValue> seen, long milliTokens, long atMillis, long pausedUntil) {
+        Map<String, AttributeValue> item = new HashMap<>(key(shard));
         item.put("milliTokens", n(milliTokens));
         item.put("atMillis", n(atMillis));
         item.put("pausedUntil", n(pausedUntil));

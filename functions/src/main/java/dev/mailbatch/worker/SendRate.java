@@ -11,8 +11,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * The stack-wide send rate, as one worker instance sees it: each send first takes a token. Tokens
  * come from the shared bucket ({@link RateStore}) a few at a time and are used within
  * {@link #FRESH}; what is left then is dropped, so a worker never sends late on tokens it took
- * early. The bucket holds {@code perSecond / 20} tokens at most (at least one), so in any second
- * at most {@code perSecond * 1.1} emails go out across all workers.
+ * early. The buckets hold {@code perSecond / 20} tokens at most together (at least one each), so in
+ * any second at most {@code perSecond * 1.1} emails go out across all workers. A high rate is
+ * split over several buckets ({@link RateStore#shards}); a worker takes from one of them, and
+ * moves on to the next whenever its bucket has none left.
  */
 final class SendRate {
     /** How long tokens taken from the bucket may wait to be used. */
@@ -22,6 +24,8 @@ final class SendRate {
     private final Duration longestPause;
     private final double perSecond;
     private final double capacity;
+    private final int shards;
+    private int shard;
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock(); // not synchronized: virtual threads wait here
     private int tokens;
@@ -32,7 +36,9 @@ final class SendRate {
         this.longestPause = longestPause;
         this.bucket = bucket;
         this.perSecond = perSecond;
-        this.capacity = Math.max(1, perSecond / 20);
+        this.shards = RateStore.shards(perSecond);
+        this.capacity = Math.max(1, perSecond / 20 / shards);
+        this.shard = java.util.concurrent.ThreadLocalRandom.current().nextInt(shards);
         this.clock = clock;
     }
 
@@ -47,25 +53,31 @@ final class SendRate {
     }
 
     private void take() {
+        int dry = 0; // buckets found empty in a row
         while (true) {
             Instant now = clock.instant();
             if (tokens > 0 && now.isBefore(takenAt.plus(FRESH))) {
                 tokens--;
                 return;
             }
-            RateStore.Grant grant = bucket.take((int) Math.ceil(capacity), perSecond, capacity, now);
+            RateStore.Grant grant = bucket.take(shard, (int) Math.ceil(capacity), perSecond / shards, capacity, now);
             if (grant.tokens() > 0) {
                 tokens = grant.tokens();
                 takenAt = now;
+                dry = 0;
             } else {
                 tokens = 0;
-                Backoff.poll(grant.retryIn(), Duration.ZERO);
+                shard = (shard + 1) % shards; // this one is dry (or paused): the next may not be
+                if (++dry >= shards) {
+                    dry = 0;
+                    Backoff.poll(grant.retryIn(), Duration.ZERO);
+                }
             }
         }
     }
 
     /** A provider asked to slow down: every worker waits {@code delay} before its next send. */
     void pause(Duration delay) {
-        bucket.pauseUntil(clock.instant().plus(delay.compareTo(longestPause) > 0 ? longestPause : delay));
+        bucket.pauseUntil(clock.instant().plus(delay.compareTo(longestPause) > 0 ? longestPause : delay), shards);
     }
 }

@@ -208,7 +208,7 @@ final class CostMeter implements ExecutionInterceptor {
                 .max(Map.Entry.comparingByValue())
                 .orElse(Map.entry("none", 0.0));
         Map.Entry<String, Double> hottestRead = rruByKey.entrySet().stream()
-                .filter(e -> !e.getKey().equals("RATE"))
+                .filter(e -> !e.getKey().startsWith("RATE"))
                 .map(e -> Map.entry(e.getKey(), e.getValue().sum()))
                 .max(Map.Entry.comparingByValue())
                 .orElse(Map.entry("none", 0.0));
@@ -234,7 +234,7 @@ final class CostMeter implements ExecutionInterceptor {
      * time, not per email) nor what a submit writes once per job (content, usage, key).
      */
     private static boolean isDrainWrite(String key) {
-        return !key.startsWith("RATE|") && !Set.of("CONTENT", "USAGE", "IDEM").contains(kind(key));
+        return !key.startsWith("RATE") && !Set.of("CONTENT", "USAGE", "IDEM").contains(kind(key));
     }
 
     /** An item's kind, from its sort key: JOB, CONTENT, CHUNK, USAGE, IDEM, SEND (the rate bucket). */

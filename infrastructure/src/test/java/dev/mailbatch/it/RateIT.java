@@ -46,7 +46,7 @@ class RateIT {
             for (int worker = 0; worker < 10; worker++) {
                 takes.add(pool.submit(() -> {
                     for (int i = 0; i < 30; i++) {
-                        granted.addAndGet(bucket.take(16, 100_000, 5_000, java.time.Instant.now())
+                        granted.addAndGet(bucket.take(0, 16, 100_000, 5_000, java.time.Instant.now())
                                 .tokens());
                     }
                     return null;
@@ -57,6 +57,35 @@ class RateIT {
             }
         }
         assertThat(granted.get()).isEqualTo(10 * 30 * 16);
+    }
+
+    /**
+     * A high rate is split over buckets of their own partition keys, so that many workers do not
+     * race on one item; all of them together still hold no more than the rate's twentieth, and a
+     * pause reaches every one.
+     */
+    @Test
+    void aHighRateIsSplitOverBucketsThatTogetherHoldTheRate(Backend backend) {
+        TestStack stack = new TestStack(backend, Map.of("PROVIDER_URL", "http://127.0.0.1:9/send"));
+        RateStore bucket = new RateStore(stack.dynamo, stack.resources.table());
+        assertThat(RateStore.shards(50)).isEqualTo(1);
+        assertThat(RateStore.shards(1_000)).isEqualTo(2);
+        int shards = RateStore.shards(20_000);
+        assertThat(shards).isEqualTo(16);
+        Instant now = Instant.now();
+        int taken = 0;
+        for (int shard = 0; shard < shards; shard++) {
+            taken += bucket.take(shard, 1_000, 20_000.0 / shards, 20_000.0 / 20 / shards, now)
+                    .tokens();
+        }
+        assertThat(taken).as("every bucket full, all taken at once").isLessThanOrEqualTo(20_000 / 20);
+        bucket.pauseUntil(now.plusSeconds(30), shards);
+        for (int shard = 0; shard < shards; shard++) {
+            assertThat(bucket.take(shard, 1, 20_000.0 / shards, 20_000.0 / 20 / shards, now.plusSeconds(10))
+                            .tokens())
+                    .as("bucket " + shard + " paused")
+                    .isZero();
+        }
     }
 
     @Test
@@ -116,15 +145,15 @@ class RateIT {
         TestStack stack = new TestStack(backend, Map.of("PROVIDER_URL", "http://127.0.0.1:9/send"));
         RateStore bucket = new RateStore(stack.dynamo, stack.resources.table());
         Instant now = Instant.now();
-        assertThat(bucket.take(5, 10, 5, now).tokens()).isEqualTo(5);
-        assertThat(bucket.take(1, 10, 5, now).tokens())
+        assertThat(bucket.take(0, 5, 10, 5, now).tokens()).isEqualTo(5);
+        assertThat(bucket.take(0, 1, 10, 5, now).tokens())
                 .as("empty until it refills")
                 .isZero();
-        assertThat(bucket.take(1, 10, 5, now.plusMillis(150)).tokens()).isEqualTo(1);
-        bucket.pauseUntil(now.plusSeconds(30));
-        RateStore.Grant paused = bucket.take(1, 10, 5, now.plusSeconds(10));
+        assertThat(bucket.take(0, 1, 10, 5, now.plusMillis(150)).tokens()).isEqualTo(1);
+        bucket.pauseUntil(now.plusSeconds(30), 1);
+        RateStore.Grant paused = bucket.take(0, 1, 10, 5, now.plusSeconds(10));
         assertThat(paused.tokens()).isZero();
         assertThat(paused.retryIn()).isBetween(Duration.ofSeconds(19), Duration.ofSeconds(20));
-        assertThat(bucket.take(1, 10, 5, now.plusSeconds(31)).tokens()).isEqualTo(1);
+        assertThat(bucket.take(0, 1, 10, 5, now.plusSeconds(31)).tokens()).isEqualTo(1);
     }
 }
