@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  *                           owner): the job its first request made, and that request's
  *                           fingerprint                                                 (KeyClaimStore)
  * OWNER#{o}     USAGE       an owner's usage against the quotas                         (UsageStore)
- * RATE          SEND        the stack's send-rate token bucket                          (RateStore)
+ * RATE[#n]      SEND        the stack's send-rate token buckets (one per 500/s of the
+ *                           rate, at most 16, each its own partition key)               (RateStore)
  * </pre>
  *
  * Chunks hold recipients in address order, and a job's chunks follow each other in that order,
