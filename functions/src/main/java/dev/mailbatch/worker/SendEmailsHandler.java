@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import org.crac.Resource;
@@ -90,7 +91,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         SQSEvent.SQSMessage message = new SQSEvent.SQSMessage();
         message.setMessageId("snapstart-priming");
         message.setBody(Json.write(ChunkMessage.of(JobIds.next(), 0, List.of("priming@example.com"))));
-        message.setAttributes(java.util.Map.of("ApproximateReceiveCount", "1"));
+        message.setAttributes(Map.of("ApproximateReceiveCount", "1"));
         SQSEvent event = new SQSEvent();
         event.setRecords(List.of(message));
         handleRequest(event, Priming.CONTEXT);
