@@ -15,6 +15,7 @@ import java.util.function.Function;
  * @param providerUrl https, or http to a loopback address (a local provider)
  * @param providerTokenParameter the SSM SecureString parameter holding the provider's bearer token, or ""
  * @param maxSendRate emails per second across every worker instance of the stack
+ * @param maxWorkers how many worker instances may run at once (the function's reserved concurrency)
  */
 public record WorkerConfig(
         String tableName,
@@ -27,7 +28,8 @@ public record WorkerConfig(
         Duration retryBase,
         Duration retryMax,
         int maxDeliveries,
-        int maxSendRate) {
+        int maxSendRate,
+        int maxWorkers) {
 
     /** Which EmailSender the worker uses. */
     public enum SenderKind {
@@ -48,6 +50,9 @@ public record WorkerConfig(
                 !retryBase.isNegative() && retryMax.compareTo(retryBase) >= 0 && retryMax.toSeconds() <= 43_200,
                 "need 0 <= RETRY_BASE_SECONDS <= RETRY_MAX_SECONDS <= 43200");
         require(maxSendRate >= 1 && maxSendRate <= 100_000, "MAX_SEND_RATE must be 1..100000 (emails per second)");
+        require(
+                maxWorkers >= 1 && maxWorkers <= 1_000,
+                "MAX_WORKERS must be 1..1000 (the worker's reserved concurrency)");
         require(
                 maxDeliveries >= 3 && maxDeliveries <= 100,
                 "MAX_DELIVERIES must be 3..100 (the queue's maxReceiveCount)");
@@ -83,6 +88,7 @@ public record WorkerConfig(
                 Duration.ofSeconds(s.integer("RETRY_BASE_SECONDS", 10)),
                 Duration.ofSeconds(s.integer("RETRY_MAX_SECONDS", 900)),
                 s.integer("MAX_DELIVERIES", 8),
-                s.integer("MAX_SEND_RATE", 50));
+                s.integer("MAX_SEND_RATE", 50),
+                s.integer("MAX_WORKERS", 5));
     }
 }

@@ -107,6 +107,11 @@ public final class ChunkProcessor {
     }
 
     /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
+    /** The worker's invocation has ended: this instance gives up the send-rate tokens it holds. */
+    public void invocationEnded() {
+        sendRate.drop();
+    }
+
     /** @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin) */
     public ChunkResult process(ChunkMessage message, int delivery, Instant recordBy) {
         Job job = jobs.find(message.jobId(), clock.instant()).orElse(null);

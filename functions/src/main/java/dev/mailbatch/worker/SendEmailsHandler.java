@@ -72,6 +72,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     private final ChunkWork work;
+    private final Runnable invocationEnded;
     private final Visibility visibility;
     private final Requeue requeue;
     private final WorkerConfig config;
@@ -116,20 +117,23 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     private SendEmailsHandler(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
-        this(
-                config,
-                processor(config, wiring, sender, faults)::process,
-                wiring.sqs().get());
+        this(config, processor(config, wiring, sender, faults), wiring.sqs().get());
     }
 
-    private SendEmailsHandler(WorkerConfig config, ChunkWork work, SqsClient sqs) {
-        this(config, work, visibility(config, sqs), requeue(config, sqs));
+    private SendEmailsHandler(WorkerConfig config, ChunkProcessor processor, SqsClient sqs) {
+        this(config, processor::process, processor::invocationEnded, visibility(config, sqs), requeue(config, sqs));
     }
 
     /** For tests of the adapter alone: the chunk work and the two calls to SQS are seams. */
     SendEmailsHandler(WorkerConfig config, ChunkWork work, Visibility visibility, Requeue requeue) {
+        this(config, work, () -> {}, visibility, requeue);
+    }
+
+    private SendEmailsHandler(
+            WorkerConfig config, ChunkWork work, Runnable invocationEnded, Visibility visibility, Requeue requeue) {
         this.config = config;
         this.work = work;
+        this.invocationEnded = invocationEnded;
         this.visibility = visibility;
         this.requeue = requeue;
     }
@@ -144,6 +148,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 new SendRate(
                         new RateStore(dynamo, config.tableName()),
                         config.maxSendRate(),
+                        config.maxWorkers(),
                         config.retryMax(),
                         wiring.clock()),
                 wiring.clock(),
@@ -181,13 +186,18 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         // An Error (the worker is dying) fails the whole invocation: the batch comes back, as when a process dies.
         Instant recordBy =
                 Instant.now().plusMillis(context.getRemainingTimeInMillis()).minus(RECORD_MARGIN);
-        List<Boolean> done = Parallel.map(records, record -> {
-            try {
-                return handle(record, log, recordBy);
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        List<Boolean> done;
+        try {
+            done = Parallel.map(records, record -> {
+                try {
+                    return handle(record, log, recordBy);
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
+        } finally {
+            invocationEnded.run();
+        }
         List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
             if (!done.get(i)) {

@@ -9,35 +9,60 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The stack-wide send rate, as one worker instance sees it: each send first takes a token. Tokens
- * come from the shared bucket ({@link RateStore}) a few at a time and are used within
- * {@link #FRESH}; what is left then is dropped, so a worker never sends late on tokens it took
- * early. The buckets hold {@code perSecond / 20} tokens at most together (at least one each), so in
- * any second at most {@code perSecond * 1.1} emails go out across all workers. A high rate is
- * split over several buckets ({@link RateStore#shards}); a worker takes from one of them, and
- * moves on to the next whenever its bucket has none left.
+ * come from the shared buckets ({@link RateStore}), which hold {@code perSecond / 20} together and
+ * refill at {@code perSecond}. In any second at most what the buckets held, what instances held
+ * and what refilled go out, and the tokens held are bounded one of two ways:
+ *
+ * <ul>
+ *   <li>When {@code perSecond / 20 / maxWorkers} is one or more, an instance takes at most that
+ *       many at a time and keeps them until used, but never past the end of its invocation nor
+ *       for longer than {@link #FRESH}. At most {@code maxWorkers} instances run at once (the
+ *       function's reserved concurrency), so never more than {@code perSecond / 20} are held.
+ *   <li>Below that (a low rate, many workers), a take asks for what one bucket holds, and what is
+ *       left after {@link #FRESH_LOW_RATE} is dropped: what is held was taken in the last 50 ms.
+ * </ul>
+ *
+ * Either way, in any second at most {@code perSecond * 1.1} emails go out across all workers.
+ *
+ * <p>Holding a take's tokens until they are used, rather than for a fixed 50 ms, is what keeps the
+ * takes few: at a high rate an instance takes once per few hundred sends, not every 50 ms (issue
+ * 12: the rate buckets were 43 % of a drain's write units). A high rate is split over several
+ * buckets ({@link RateStore#shards}); a worker takes from one of them, and moves on to the next
+ * whenever its bucket has none left.
  */
 final class SendRate {
-    /** How long tokens taken from the bucket may wait to be used. */
-    static final Duration FRESH = Duration.ofMillis(50);
+    /** How long tokens taken from the bucket may wait to be used, at most. */
+    static final Duration FRESH = Duration.ofSeconds(1);
+
+    /** The same, when each instance's share of the tokens that may be held is less than one. */
+    static final Duration FRESH_LOW_RATE = Duration.ofMillis(50);
 
     private final RateStore bucket;
     private final Duration longestPause;
     private final double perSecond;
     private final double capacity;
     private final int shards;
+    private final int want; // tokens one take asks for
+    private final Duration fresh;
     private int shard;
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock(); // not synchronized: virtual threads wait here
     private int tokens;
     private Instant takenAt = Instant.EPOCH;
 
-    /** @param longestPause the most a provider's "slow down" may hold every worker (RetryMaxSeconds) */
-    SendRate(RateStore bucket, double perSecond, Duration longestPause, Clock clock) {
+    /**
+     * @param maxWorkers the most worker instances that run at once
+     * @param longestPause the most a provider's "slow down" may hold every worker (RetryMaxSeconds)
+     */
+    SendRate(RateStore bucket, double perSecond, int maxWorkers, Duration longestPause, Clock clock) {
         this.longestPause = longestPause;
         this.bucket = bucket;
         this.perSecond = perSecond;
         this.shards = RateStore.shards(perSecond);
         this.capacity = Math.max(1, perSecond / 20 / shards);
+        double share = perSecond / 20 / maxWorkers; // of the tokens that may be held, one instance's
+        this.want = (int) (share >= 1 ? Math.min(Math.ceil(capacity), Math.floor(share)) : Math.ceil(capacity));
+        this.fresh = share >= 1 ? FRESH : FRESH_LOW_RATE;
         this.shard = java.util.concurrent.ThreadLocalRandom.current().nextInt(shards);
         this.clock = clock;
     }
@@ -56,11 +81,11 @@ final class SendRate {
         int dry = 0; // buckets found empty in a row
         while (true) {
             Instant now = clock.instant();
-            if (tokens > 0 && now.isBefore(takenAt.plus(FRESH))) {
+            if (tokens > 0 && now.isBefore(takenAt.plus(fresh))) {
                 tokens--;
                 return;
             }
-            RateStore.Grant grant = bucket.take(shard, (int) Math.ceil(capacity), perSecond / shards, capacity, now);
+            RateStore.Grant grant = bucket.take(shard, want, perSecond / shards, capacity, now);
             if (grant.tokens() > 0) {
                 tokens = grant.tokens();
                 takenAt = now;
@@ -76,8 +101,19 @@ final class SendRate {
         }
     }
 
+    /** The invocation ends: tokens still held are given up, since only running instances may hold any. */
+    void drop() {
+        lock.lock();
+        try {
+            tokens = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A provider asked to slow down: every worker waits {@code delay} before its next send. */
     void pause(Duration delay) {
+        drop();
         bucket.pauseUntil(clock.instant().plus(delay.compareTo(longestPause) > 0 ? longestPause : delay), shards);
     }
 }

@@ -61,6 +61,16 @@ class ConfigTest {
     }
 
     @Test
+    void theWorkerKnowsHowManyOfItsInstancesMayRunAtOnce() {
+        assertThat(WorkerConfig.from(minimal()::get).maxWorkers()).isEqualTo(5);
+        Map<String, String> env = minimal();
+        env.put("MAX_WORKERS", "40");
+        assertThat(WorkerConfig.from(env::get).maxWorkers()).isEqualTo(40);
+        env.put("MAX_WORKERS", "0");
+        assertThatThrownBy(() -> WorkerConfig.from(env::get)).hasMessageContaining("MAX_WORKERS");
+    }
+
+    @Test
     void theApiFunctionsNeedNoProviderAndTheStatusFunctionsOnlyTheTable() {
         assertThat(SubmitConfig.from(Map.of("TABLE_NAME", "t", "QUEUE_URL", "q")::get)
                         .queueUrl())
