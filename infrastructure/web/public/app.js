@@ -352,26 +352,44 @@ function renderRecent() {
 
 // ---- the local outbox (only where the local runner serves it) ----
 
+// The outbox view: a search (recipient or subject, and a job), and a page of it. Its cursors
+// stack up as one pages to older emails; the first page (no cursor) follows new emails live.
+const outboxView = { q: "", job: "", cursors: [null], size: 20 };
+
 async function refreshOutbox() {
   try {
-    const r = await api("/_local/outbox?limit=20");
+    const params = new URLSearchParams({ limit: String(outboxView.size) });
+    if (outboxView.q) params.set("q", outboxView.q);
+    if (outboxView.job) params.set("job", outboxView.job);
+    const cursor = outboxView.cursors[outboxView.cursors.length - 1];
+    if (cursor) params.set("cursor", cursor);
+    const r = await api("/_local/outbox?" + params);
     if (r.status !== 200) return false;
     $("outbox").hidden = false;
     const o = r.body;
     $("outbox-counts").textContent = o.emails + " emails accepted · " + o.deliveries + " deliveries · "
       + o.duplicateDeliveries + " duplicate deliveries (same Idempotency-Key) · " + o.injectedFailures + " injected failures · "
       + o.lostResponses + " lost answers";
+    const first = (outboxView.cursors.length - 1) * outboxView.size;
+    const filtered = outboxView.q || outboxView.job;
+    $("outbox-matching").textContent = o.items.length === 0
+      ? (filtered ? "No email matches." : "No email yet.")
+      : "Emails " + (first + 1) + "–" + (first + o.items.length) + " of " + o.matching
+        + (filtered ? " matching" : "") + ", newest first";
     const rows = $("outbox-rows");
     rows.replaceChildren();
     for (const item of o.items) {
       const tr = document.createElement("tr");
-      for (const value of [item.to, item.subject, item.idempotencyKey || "", new Date(item.acceptedAt).toLocaleTimeString()]) {
+      for (const value of [item.to, item.subject, item.jobId || "", item.idempotencyKey || "", new Date(item.acceptedAt).toLocaleTimeString()]) {
         const td = document.createElement("td");
         td.textContent = value;
         tr.appendChild(td);
       }
       rows.appendChild(tr);
     }
+    $("outbox-newer").disabled = outboxView.cursors.length === 1;
+    $("outbox-older").disabled = !o.nextCursor;
+    $("outbox-older").dataset.cursor = o.nextCursor || "";
     if (document.activeElement === null || !$("sink-form").contains(document.activeElement)) {
       $("sink-latency").value = o.sink.latencyMs;
       $("sink-rate").value = o.sink.failureRate;
@@ -382,6 +400,25 @@ async function refreshOutbox() {
   } catch {
     return false;
   }
+}
+
+function searchOutbox(event) {
+  event.preventDefault();
+  outboxView.q = $("outbox-q").value.trim();
+  outboxView.job = $("outbox-job").value.trim();
+  outboxView.cursors = [null];
+  refreshOutbox();
+}
+
+function pageOutbox(older) {
+  if (older) {
+    const next = $("outbox-older").dataset.cursor;
+    if (!next) return;
+    outboxView.cursors.push(next);
+  } else if (outboxView.cursors.length > 1) {
+    outboxView.cursors.pop();
+  }
+  refreshOutbox();
 }
 
 async function applySink(event) {
@@ -400,6 +437,7 @@ async function applySink(event) {
 
 async function clearOutbox() {
   await api("/_local/outbox", { method: "DELETE" });
+  outboxView.cursors = [null];
   refreshOutbox();
 }
 
@@ -437,6 +475,9 @@ function start() {
   $("cancel").addEventListener("click", cancelJob);
   $("sink-form").addEventListener("submit", applySink);
   $("outbox-clear").addEventListener("click", clearOutbox);
+  $("outbox-search").addEventListener("submit", searchOutbox);
+  $("outbox-newer").addEventListener("click", () => pageOutbox(false));
+  $("outbox-older").addEventListener("click", () => pageOutbox(true));
   renderRecent();
   updateCount();
   refreshOutbox().then((local) => {

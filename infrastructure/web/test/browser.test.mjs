@@ -130,6 +130,54 @@ test("a batch sent from the page: the bar reaches 100 %, the outbox shows the em
   await page.close();
 });
 
+test("the outbox pages and searches: by recipient, subject and job, with counts", async () => {
+  await json("DELETE", base + "/_local/outbox");
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await signIn(page);
+  await page.waitForSelector("#outbox:not([hidden])");
+  const emails = Array.from({ length: 45 }, (_, i) => "pager" + i + "@example.com");
+  await fillBatch(page, emails, "Paging batch");
+  await waitForState(page, ["SUCCEEDED"], 60000);
+  await fillBatch(page, ["second1@example.org", "second2@example.org", "second3@example.org"], "Second batch");
+  await page.waitForFunction(() => /^48 emails accepted/.test(document.getElementById("outbox-counts").textContent), null, { timeout: 60000 });
+  const matching = () => page.textContent("#outbox-matching");
+  assert.equal(await matching(), "Emails 1–20 of 48, newest first");
+  assert.equal(await page.isDisabled("#outbox-newer"), true);
+  await page.click("#outbox-older");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent.startsWith("Emails 21–40 of 48"));
+  await page.click("#outbox-older");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent.startsWith("Emails 41–48 of 48"));
+  assert.equal(await page.isDisabled("#outbox-older"), true);
+  assert.equal(await page.locator("#outbox-rows tr").count(), 8);
+  await page.click("#outbox-newer");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent.startsWith("Emails 21–40 of 48"));
+
+  await page.fill("#outbox-q", "PAGER7@");
+  await page.click("#outbox-search button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent === "Emails 1–1 of 1 matching, newest first");
+  assert.equal(await page.textContent("#outbox-rows tr td"), "pager7@example.com");
+
+  await page.fill("#outbox-q", "second batch");
+  await page.click("#outbox-search button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent === "Emails 1–3 of 3 matching, newest first");
+
+  const listed = await json("GET", base + "/_local/outbox?q=pager0%40");
+  const job = listed.items[0].jobId;
+  assert.match(job, /^[0-9a-f-]{36}$/);
+  await page.fill("#outbox-q", "");
+  await page.fill("#outbox-job", job);
+  await page.click("#outbox-search button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent === "Emails 1–20 of 45 matching, newest first");
+  await page.screenshot({ path: path.join(shots, "outbox.png"), fullPage: true });
+
+  await page.fill("#outbox-job", "no-such-job");
+  await page.click("#outbox-search button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("outbox-matching").textContent === "No email matches.");
+  assert.equal(await page.isDisabled("#outbox-older"), true);
+  await page.close();
+});
+
 test("invalid input: the API's errors are shown next to the fields and no job is opened", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");

@@ -48,7 +48,8 @@ public final class BatchRequestParser {
         } else if (subject != null) {
             if (subject.isBlank()) {
                 errors.add(new FieldError("subject", "must not be blank"));
-            } else if (subject.length() > MAX_SUBJECT_CHARS) {
+            } else if (subject.codePointCount(0, subject.length())
+                    > MAX_SUBJECT_CHARS) { // characters, not UTF-16 units
                 errors.add(new FieldError("subject", "must be at most " + MAX_SUBJECT_CHARS + " characters"));
             } else if (subject.chars().anyMatch(BatchRequestParser::isControl)) {
                 errors.add(new FieldError("subject", "must not contain control characters or line breaks"));

@@ -176,6 +176,26 @@ class BatchRequestParserTest {
                 .isEqualTo("Grüße \u00a0 ✓");
     }
 
+    /**
+     * Regression (issue 13): the subject's limit counted UTF-16 units, so 998 characters outside
+     * the Basic Multilingual Plane (1,996 units) were refused, while the contract (JSON Schema's
+     * maxLength counts characters) allows them.
+     */
+    @org.junit.jupiter.api.Test
+    void aSubjectsLimitCountsCharactersNotUtf16Units() {
+        BatchRequestParser roomy = new BatchRequestParser(SubmitConfig.from(
+                Map.of("TABLE_NAME", "t", "QUEUE_URL", "q", "DEFAULT_FROM", "news@mailbatch.example")::get));
+        String emoji = "\uD83D\uDCE7"; // U+1F4E7, one character, two UTF-16 units
+        String fits = "{\"emails\":[\"a@example.com\"],\"subject\":\"" + emoji.repeat(998) + "\",\"text\":\"t\"}";
+        assertThat(roomy.parse("application/json", fits.getBytes(StandardCharsets.UTF_8))
+                        .subject())
+                .hasSize(1996);
+        String over = "{\"emails\":[\"a@example.com\"],\"subject\":\"" + emoji.repeat(999) + "\",\"text\":\"t\"}";
+        ApiException e = catchThrowableOfType(
+                ApiException.class, () -> roomy.parse("application/json", over.getBytes(StandardCharsets.UTF_8)));
+        assertThat(e.details()).extracting(ApiException.FieldError::field).containsExactly("subject");
+    }
+
     private static String jsonEscape(String c) {
         return String.format("\\u%04x", (int) c.charAt(0));
     }

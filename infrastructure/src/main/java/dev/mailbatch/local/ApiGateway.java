@@ -38,16 +38,32 @@ public final class ApiGateway {
     private final Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions;
     private final LocalContext.LogSink logs;
     private final JwtAuthorizer authorizer;
+    private final Observer observer;
 
     /**
      * @param functions the handler behind each route's function id
      * @param authorizer the API's JWT authorizer, or null when its routes need none
      */
+    /** Sees every answer to a request that matched a route (see {@link LocalRunner.Harness#answered}). */
+    @FunctionalInterface
+    interface Observer {
+        void answered(String method, String routePath, Answer answer);
+    }
+
     ApiGateway(
             ApiRoutes routes,
             Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions,
             LocalContext.LogSink logs,
             JwtAuthorizer authorizer) {
+        this(routes, functions, logs, authorizer, (method, path, answer) -> {});
+    }
+
+    ApiGateway(
+            ApiRoutes routes,
+            Function<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> functions,
+            LocalContext.LogSink logs,
+            JwtAuthorizer authorizer,
+            Observer observer) {
         if (authorizer == null && routes.routes().stream().anyMatch(ApiRoutes.Route::authorized)) {
             throw new IllegalArgumentException("the API's routes need its JWT authorizer");
         }
@@ -55,6 +71,7 @@ public final class ApiGateway {
         this.functions = functions;
         this.logs = logs;
         this.authorizer = authorizer;
+        this.observer = observer;
     }
 
     /** An HTTP answer, ready to write. */
@@ -85,6 +102,8 @@ public final class ApiGateway {
             return preflight(allowedOrigin);
         }
         Answer answer = invoke(exchange, method, rawPath);
+        routes.match(method, rawPath)
+                .ifPresent(m -> observer.answered(method, m.route().path(), answer));
         return allowedOrigin.map(o -> withCors(answer, o)).orElse(answer);
     }
 

@@ -85,6 +85,12 @@ public final class LocalRunner implements AutoCloseable {
 
         /** Called after every invocation of a function with how long its handler ran. */
         default void invoked(String functionId, Duration took) {}
+
+        /**
+         * Called with every answer to a request that matched one of the API's routes (the
+         * authorizer's refusals included), as the caller gets it: the contract checks of the ITs.
+         */
+        default void answered(String method, String routePath, ApiGateway.Answer answer) {}
     }
 
     private final PrintStream console;
@@ -141,7 +147,7 @@ public final class LocalRunner implements AutoCloseable {
         EventSourceMapping mapping = startFunctions(template, options, server.providerUrl(), logs, httpFunctions);
         open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
         this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
-        startApi(template, httpFunctions, server, logs);
+        startApi(template, httpFunctions, server, logs, options.harness());
         mapping.start();
     }
 
@@ -220,7 +226,8 @@ public final class LocalRunner implements AutoCloseable {
             Template template,
             Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions,
             LocalServer server,
-            LocalContext.LogSink logs) {
+            LocalContext.LogSink logs,
+            Harness harness) {
         ApiRoutes routes = httpRoutes(template, httpFunctions);
         JwtAuthorizer authorizer = routes.jwt()
                 .map(jwt -> JwtAuthorizer.discover(jwt.issuer(), jwt.audiences()))
@@ -228,7 +235,7 @@ public final class LocalRunner implements AutoCloseable {
         LocalIssuer mint = issuer;
         String audience = routes.jwt().map(jwt -> jwt.audiences().getFirst()).orElse("");
         server.start(
-                new ApiGateway(routes, httpFunctions::get, logs, authorizer),
+                new ApiGateway(routes, httpFunctions::get, logs, authorizer, harness::answered),
                 outbox,
                 mint == null ? null : (subject, scopes, ttl) -> mint.token(subject, audience, scopes, ttl));
         this.issuerUrl = routes.jwt().map(ApiRoutes.JwtAuth::issuer).orElse("none");

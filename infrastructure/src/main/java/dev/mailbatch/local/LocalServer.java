@@ -2,7 +2,6 @@ package dev.mailbatch.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -54,7 +53,7 @@ public final class LocalServer implements AutoCloseable {
     /** Closes the connection without a response: an answer lost on the way back. */
     private static final ApiGateway.Answer NO_ANSWER = new ApiGateway.Answer(0, Map.of(), new byte[0]);
 
-    private final HttpServer server;
+    private final LocalHttp server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Path webRoot;
     private final Consumer<String> log;
@@ -62,6 +61,7 @@ public final class LocalServer implements AutoCloseable {
     private volatile Outbox outbox;
     private volatile TokenMint tokens;
     private String host = "127.0.0.1";
+    private volatile boolean serving;
 
     /** Mints a local access token: {"sub", "scope", "ttlSeconds"} in, the token out. */
     @FunctionalInterface
@@ -71,11 +71,9 @@ public final class LocalServer implements AutoCloseable {
 
     /** Binds the port now (so its number is known before the handlers are built); serves after {@link #start}. */
     public LocalServer(InetSocketAddress address, Path webRoot, Consumer<String> log) throws IOException {
-        this.server = HttpServer.create(address, 256);
         this.webRoot = webRoot.toAbsolutePath().normalize();
         this.log = log;
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        this.server = new LocalHttp(address, ApiGateway.MAX_PAYLOAD + 1024 * 1024, executor, this::handle);
     }
 
     /** Binds {@code host:port} (0: any free port), with a clear message when it is taken. */
@@ -96,7 +94,7 @@ public final class LocalServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.address().getPort();
     }
 
     /** The provider URL the HTTP sender is pointed at by default. */
@@ -109,10 +107,14 @@ public final class LocalServer implements AutoCloseable {
         this.api = api;
         this.outbox = outbox;
         this.tokens = tokens;
-        server.start();
+        serving = true;
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        if (!serving) { // bound, not started yet
+            write(exchange, "GET", ApiGateway.Answer.json(503, "{\"message\":\"Service Unavailable\"}"));
+            return;
+        }
         long start = System.nanoTime();
         String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
         String path = exchange.getRequestURI().getRawPath();
@@ -159,14 +161,20 @@ public final class LocalServer implements AutoCloseable {
                     return reply.lost() ? NO_ANSWER : ApiGateway.Answer.json(reply.status(), reply.json());
                 }
                 case "GET /_local/outbox" -> {
-                    String limit = LambdaEvents.queryParameters(
-                                    exchange.getRequestURI().getRawQuery())
-                            .getOrDefault("limit", "50");
-                    int n = limit.matches("\\d{1,4}") ? Math.min(Integer.parseInt(limit), 1000) : -1;
-                    if (n < 0) {
+                    Map<String, String> query = LambdaEvents.queryParameters(
+                            exchange.getRequestURI().getRawQuery());
+                    String limit = query.getOrDefault("limit", "50");
+                    if (!limit.matches("\\d{1,4}")) {
                         return ApiGateway.Answer.json(400, "{\"error\":\"limit: must be 0..1000\"}");
                     }
-                    return ApiGateway.Answer.json(200, outbox.list(n).toString());
+                    return ApiGateway.Answer.json(
+                            200,
+                            outbox.list(new Outbox.Query(
+                                            query.get("q"),
+                                            query.get("job"),
+                                            Integer.parseInt(limit),
+                                            query.get("cursor")))
+                                    .toString());
                 }
                 case "DELETE /_local/outbox" -> {
                     outbox.clear();
@@ -293,7 +301,7 @@ public final class LocalServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        server.close();
         executor.shutdownNow();
     }
 }

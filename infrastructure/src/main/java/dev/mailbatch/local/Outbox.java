@@ -183,8 +183,68 @@ public final class Outbox {
         }
     }
 
+    /**
+     * What to list: the emails whose recipient or subject contains {@code text} (any case; empty:
+     * all), of one job (null: any), newest first, at most {@code limit}, older than the email a
+     * cursor names (null: from the newest).
+     */
+    public record Query(String text, String job, int limit, String cursor) {
+        /** The most one page holds. */
+        public static final int MAX_LIMIT = 1000;
+
+        public Query {
+            text = text == null ? "" : text.strip().toLowerCase(java.util.Locale.ROOT);
+            job = job == null || job.isBlank() ? null : job.strip();
+            if (limit < 0 || limit > MAX_LIMIT) {
+                throw new IllegalArgumentException("limit: must be 0..1000");
+            }
+            if (cursor != null && !cursor.matches("local-[1-9][0-9]{0,9}")) {
+                throw new IllegalArgumentException("cursor: not a cursor this outbox gave");
+            }
+        }
+
+        /** The newest {@code limit} emails. */
+        public static Query newest(int limit) {
+            return new Query("", null, limit, null);
+        }
+
+        boolean matches(Email email) {
+            if (job != null && !job.equals(jobOf(email.idempotencyKey()))) {
+                return false;
+            }
+            return text.isEmpty()
+                    || email.message()
+                            .path("to")
+                            .asText()
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .contains(text)
+                    || email.message()
+                            .path("subject")
+                            .asText()
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .contains(text);
+        }
+    }
+
+    /** The job a delivery key names ({@code mb-<job id>-<digest>}, as the worker makes them), or null. */
+    static String jobOf(String idempotencyKey) {
+        if (idempotencyKey == null || !idempotencyKey.startsWith("mb-")) {
+            return null;
+        }
+        int last = idempotencyKey.lastIndexOf('-');
+        return last > 3 ? idempotencyKey.substring(3, last) : null;
+    }
+
     /** The counts, the sink, and the newest emails first (at most {@code limit}). */
-    public synchronized ObjectNode list(int limit) {
+    public ObjectNode list(int limit) {
+        return list(Query.newest(limit));
+    }
+
+    /**
+     * The counts, the sink, how many emails match, and one page of them, newest first, with the
+     * cursor of the next (older) page or null.
+     */
+    public synchronized ObjectNode list(Query query) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("emails", emails.size());
         out.put("deliveries", deliveries);
@@ -193,15 +253,37 @@ public final class Outbox {
         out.put("conflicts", conflicts);
         out.put("lostResponses", lostResponses);
         out.set("sink", sink.toJson());
+        int below = query.cursor() == null
+                ? emails.size()
+                : Math.min(emails.size(), Integer.parseInt(query.cursor().substring("local-".length())) - 1);
+        int matching = 0;
+        for (Email e : emails) {
+            if (query.matches(e)) {
+                matching++;
+            }
+        }
+        out.put("matching", matching);
         ArrayNode items = out.putArray("items");
-        for (int i = emails.size() - 1; i >= 0 && items.size() < limit; i--) {
+        String next = null;
+        for (int i = below - 1; i >= 0; i--) {
             Email e = emails.get(i);
+            if (!query.matches(e)) {
+                continue;
+            }
+            if (items.size() == query.limit()) {
+                next = items.isEmpty()
+                        ? null
+                        : items.get(items.size() - 1).path("id").asText();
+                break;
+            }
             ObjectNode item = items.addObject()
                     .put("id", e.id())
                     .put("idempotencyKey", e.idempotencyKey())
+                    .put("jobId", jobOf(e.idempotencyKey()))
                     .put("acceptedAt", e.acceptedAt().toString());
             e.message().fields().forEachRemaining(f -> item.set(f.getKey(), f.getValue()));
         }
+        out.put("nextCursor", next);
         return out;
     }
 

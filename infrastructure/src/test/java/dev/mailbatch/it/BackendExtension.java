@@ -3,7 +3,9 @@ package dev.mailbatch.it;
 import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.MotoServer;
 import java.nio.file.Path;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -19,7 +21,8 @@ import org.testcontainers.utility.DockerImageName;
  * ({@code moto}, the default, or {@code localstack}). LocalStack needs Docker; without it the
  * tests are skipped, and reported as skipped.
  */
-public final class BackendExtension implements ExecutionCondition, BeforeAllCallback, ParameterResolver {
+public final class BackendExtension
+        implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
     static final String LOCALSTACK_IMAGE = "localstack/localstack:4.9";
 
     /** Without Docker the LocalStack run is disabled, so each test shows as skipped, with the reason. */
@@ -39,6 +42,29 @@ public final class BackendExtension implements ExecutionCondition, BeforeAllCall
     @Override
     public void beforeAll(ExtensionContext context) {
         backend(context);
+    }
+
+    /** What a class's set-up (or an earlier test) answered against the contract fails the next test. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        failOnContractViolations("before this test (in the class's set-up)");
+    }
+
+    /**
+     * Every API response the test saw must conform to docs/openapi.yaml ({@link Contract}): the
+     * local runner's and those of the handlers a {@link TestStack} invoked.
+     */
+    @Override
+    public void afterEach(ExtensionContext context) {
+        failOnContractViolations("in this test");
+    }
+
+    private static void failOnContractViolations(String when) {
+        java.util.List<String> violations = Contract.drain();
+        if (!violations.isEmpty()) {
+            throw new AssertionError("API responses " + when + " that docs/openapi.yaml does not allow:\n  "
+                    + String.join("\n  ", violations));
+        }
     }
 
     @Override

@@ -70,6 +70,66 @@ class LocalRunnerIT {
                 .doesNotContainIgnoringCase("bearer");
     }
 
+    /**
+     * Regression (issue 13): the JDK's HTTP server answered a target that is not a valid URI with
+     * its own HTML page ("URISyntaxException thrown") before any handler ran. API Gateway hands
+     * such a request to the API, which names the parameter it cannot use. Sent over a raw socket,
+     * since HTTP clients refuse to send these targets.
+     */
+    @Test
+    void aMalformedQueryOrPathGetsTheApisJsonErrorNeverAPage() throws Exception {
+        HttpResponse<String> accepted =
+                postJson("{\"emails\":[\"malformed@example.com\"],\"subject\":\"Query\",\"text\":\"x\"}");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        String job = json(accepted).path("jobId").asText();
+        RawAnswer cursor = raw("GET /emails/" + job + "/recipients?cursor=%%% HTTP/1.1");
+        assertThat(cursor.status()).isEqualTo(400);
+        assertThat(cursor.contentType()).startsWith("application/json");
+        assertThat(Json.MAPPER
+                        .readTree(cursor.body())
+                        .at("/error/details/0/field")
+                        .asText())
+                .isEqualTo("cursor");
+
+        RawAnswer status = raw("GET /emails/" + job + "/recipients?status=%zz|{ HTTP/1.1");
+        assertThat(status.status()).isEqualTo(400);
+        assertThat(Json.MAPPER
+                        .readTree(status.body())
+                        .at("/error/details/0/field")
+                        .asText())
+                .isEqualTo("status");
+
+        RawAnswer path = raw("GET /emails/%zz HTTP/1.1");
+        assertThat(path.status()).as(path.body()).isEqualTo(404);
+        assertThat(Json.MAPPER.readTree(path.body()).at("/error/code").asText()).isEqualTo("NOT_FOUND");
+
+        RawAnswer garbage = raw("NOT HTTP AT ALL");
+        assertThat(garbage.status()).isEqualTo(400);
+        assertThat(garbage.contentType()).startsWith("application/json");
+        assertThat(garbage.body()).doesNotContain("<h1>");
+    }
+
+    private record RawAnswer(int status, String contentType, String body) {}
+
+    /** One request over a plain socket, exactly as written; the answer's status, type and body. */
+    private RawAnswer raw(String requestLine) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            String request = requestLine + "\r\nHost: " + base.getHost() + ":" + base.getPort()
+                    + "\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int headersEnd = answer.indexOf("\r\n\r\n");
+            String head = answer.substring(0, headersEnd);
+            String contentType = head.lines()
+                    .filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("content-type:"))
+                    .map(l -> l.substring("content-type:".length()).strip())
+                    .findFirst()
+                    .orElse("");
+            return new RawAnswer(Integer.parseInt(head.split(" ")[1]), contentType, answer.substring(headersEnd + 4));
+        }
+    }
+
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }

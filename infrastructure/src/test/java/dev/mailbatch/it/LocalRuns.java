@@ -25,6 +25,17 @@ import java.util.function.Predicate;
 final class LocalRuns {
     private LocalRuns() {}
 
+    /** Every answer of the API checked against docs/openapi.yaml ({@link Contract}). */
+    static final LocalRunner.Harness CONTRACT = new LocalRunner.Harness() {
+        @Override
+        public void answered(String method, String routePath, dev.mailbatch.local.ApiGateway.Answer answer) {
+            Map<String, String> headers = new HashMap<>();
+            answer.headers().forEach((name, values) -> headers.put(name, String.join(",", values)));
+            Contract.SPEC.record(
+                    method, routePath, answer.status(), headers, new String(answer.body(), StandardCharsets.UTF_8));
+        }
+    };
+
     /**
      * @param name a prefix for the stack's queue and table names
      * @param parameters template parameter overrides
@@ -53,7 +64,7 @@ final class LocalRuns {
         all.put("PORT", "0");
         all.put("STACK_NAME", stack);
         return LocalRunner.start(new LocalRunner.Options(
-                root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8)));
+                root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8), CONTRACT));
     }
 
     /** A token of the run's own issuer for {@code subject}, as infrastructure/bin/token gets one. */

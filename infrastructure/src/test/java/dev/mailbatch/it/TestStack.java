@@ -154,7 +154,7 @@ final class TestStack {
     /** Hands an event to a handler a test built (from the stack's caller). */
     Response invoke(
             RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler, APIGatewayV2HTTPEvent event) {
-        return read(handler.handleRequest(authorized(event, CALLER), new LocalContext("Test", 29, LOG)));
+        return read(event, handler.handleRequest(authorized(event, CALLER), new LocalContext("Test", 29, LOG)));
     }
 
     /** @param sender the test's sender, or null for the one the configuration names */
@@ -201,7 +201,7 @@ final class TestStack {
 
     /** The same, from {@code caller} (as API Gateway's authorizer passes it; null: no authorizer ran). */
     Response submit(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
-        return read(submit.handleRequest(authorized(event, caller), new LocalContext("SubmitBatch", 29, LOG)));
+        return read(event, submit.handleRequest(authorized(event, caller), new LocalContext("SubmitBatch", 29, LOG)));
     }
 
     private static APIGatewayV2HTTPEvent authorized(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
@@ -230,7 +230,7 @@ final class TestStack {
                 Map.of(),
                 null,
                 false);
-        return read(status.handleRequest(authorized(event, caller), new LocalContext("JobStatus", 29, LOG)));
+        return read(event, status.handleRequest(authorized(event, caller), new LocalContext("JobStatus", 29, LOG)));
     }
 
     /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
@@ -262,7 +262,7 @@ final class TestStack {
         }
         var event = LambdaEvents.http(
                 "DELETE", match.get().route().path(), path, match.get().pathParameters(), "", Map.of(), null, false);
-        return read(cancel.handleRequest(authorized(event, caller), new LocalContext("CancelJob", 29, LOG)));
+        return read(event, cancel.handleRequest(authorized(event, caller), new LocalContext("CancelJob", 29, LOG)));
     }
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
@@ -274,7 +274,7 @@ final class TestStack {
         Map<String, String> broken = new HashMap<>(env);
         broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
         SubmitBatchHandler handler = new SubmitBatchHandler(wiring("SubmitBatchFunction", broken));
-        return read(handler.handleRequest(authorized(event, CALLER), new LocalContext("SubmitBatch", 29, LOG)));
+        return read(event, handler.handleRequest(authorized(event, CALLER), new LocalContext("SubmitBatch", 29, LOG)));
     }
 
     /** Runs the worker until the queue is empty; a batch whose invocation died comes back at once (its visibility ends). */
@@ -295,13 +295,25 @@ final class TestStack {
         return crashes;
     }
 
-    private static Response read(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse response) {
+    /** The handler's response, checked against the API contract for the event's route ({@link Contract}). */
+    private static Response read(
+            APIGatewayV2HTTPEvent event,
+            com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse response) {
         JsonNode json = LambdaEvents.toJson(response);
         Map<String, String> headers = new HashMap<>();
         json.path("headers")
                 .fields()
                 .forEachRemaining(
                         e -> headers.put(e.getKey().toLowerCase(), e.getValue().asText()));
+        String routeKey = event.getRouteKey() == null ? "" : event.getRouteKey();
+        if (routeKey.contains(" ")) {
+            Contract.SPEC.record(
+                    routeKey.substring(0, routeKey.indexOf(' ')),
+                    routeKey.substring(routeKey.indexOf(' ') + 1),
+                    json.path("statusCode").asInt(),
+                    headers,
+                    json.path("body").asText());
+        }
         try {
             JsonNode body = Json.MAPPER.readTree(json.path("body").asText());
             return new Response(json.path("statusCode").asInt(), headers, body);

@@ -42,6 +42,57 @@ class OutboxTest {
     }
 
     @Test
+    void theOutboxPagesNewestFirstAndSearchesByRecipientSubjectAndJob() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0));
+        String job = "0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c";
+        for (int i = 0; i < 7; i++) {
+            outbox.deliver("mb-" + job + "-" + i, email("r" + i + "@example.com"));
+        }
+        outbox.deliver(
+                "mb-11111111-2222-3333-4444-555555555555-x",
+                ("{\"from\":\"f@example.com\",\"to\":\"other@example.org\",\"subject\":\"Quarterly News\"}")
+                        .getBytes(StandardCharsets.UTF_8));
+
+        JsonNode first = outbox.list(new Outbox.Query("", null, 3, null));
+        assertThat(first.path("matching").asInt()).isEqualTo(8);
+        assertThat(first.path("items").findValuesAsText("to"))
+                .containsExactly("other@example.org", "r6@example.com", "r5@example.com");
+        JsonNode second = outbox.list(
+                new Outbox.Query("", null, 3, first.path("nextCursor").asText()));
+        assertThat(second.path("items").findValuesAsText("to"))
+                .containsExactly("r4@example.com", "r3@example.com", "r2@example.com");
+        JsonNode last = outbox.list(
+                new Outbox.Query("", null, 3, second.path("nextCursor").asText()));
+        assertThat(last.path("items").findValuesAsText("to")).containsExactly("r1@example.com", "r0@example.com");
+        assertThat(last.path("nextCursor").isNull()).isTrue();
+
+        assertThat(outbox.list(new Outbox.Query("QUARTERLY", null, 10, null))
+                        .path("items")
+                        .findValuesAsText("to"))
+                .containsExactly("other@example.org");
+        JsonNode ofJob = outbox.list(new Outbox.Query("", job, 5, null));
+        assertThat(ofJob.path("matching").asInt()).isEqualTo(7);
+        assertThat(ofJob.path("items").get(0).path("jobId").asText()).isEqualTo(job);
+        JsonNode both = outbox.list(new Outbox.Query("R3@", job, 5, null));
+        assertThat(both.path("items").findValuesAsText("to")).containsExactly("r3@example.com");
+        assertThat(outbox.list(new Outbox.Query("nobody", null, 5, null))
+                        .path("matching")
+                        .asInt())
+                .isZero();
+    }
+
+    @Test
+    void aQueryOutOfRangeOrACursorNotGivenHereIsRefusedNamingTheField() {
+        assertThatThrownBy(() -> new Outbox.Query("", null, 1001, null)).hasMessageStartingWith("limit:");
+        assertThatThrownBy(() -> new Outbox.Query("", null, 10, "%%%")).hasMessageStartingWith("cursor:");
+        assertThatThrownBy(() -> new Outbox.Query("", null, 10, "local-0")).hasMessageStartingWith("cursor:");
+        assertThat(Outbox.jobOf("mb-0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c-ab12"))
+                .isEqualTo("0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c");
+        assertThat(Outbox.jobOf("someone-elses-key")).isNull();
+        assertThat(Outbox.jobOf(null)).isNull();
+    }
+
+    @Test
     void theSinkFailsCallsWithItsStatusAndRecordsNothing() throws Exception {
         Outbox outbox = new Outbox(new Outbox.Sink(0, 1, 429, 0));
         assertThat(outbox.deliver("k", email("a@example.com")).status()).isEqualTo(429);
