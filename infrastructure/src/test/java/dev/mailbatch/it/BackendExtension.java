@@ -18,19 +18,39 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * Starts the emulator the ITs run against, once per test JVM, and injects it as a
  * {@link Backend}. One switch selects it: system property {@code mailbatch.it.backend}
- * ({@code moto}, the default, or {@code localstack}). LocalStack needs Docker; without it the
- * tests are skipped, and reported as skipped.
+ * ({@code moto}, the default, or {@code localstack}). LocalStack runs in a container of the ITs'
+ * own (Testcontainers; the image is {@code mailbatch.localstack.image}), which needs Docker and
+ * {@code LOCALSTACK_AUTH_TOKEN}: without either the tests are skipped, and reported as skipped
+ * with the reason. Or the ITs use a LocalStack already running ({@code mailbatch.it.endpoint},
+ * as infrastructure/localstack/run does). This machine has no Docker: the LocalStack path is
+ * written to be right, not seen to run.
  */
 public final class BackendExtension
         implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
-    static final String LOCALSTACK_IMAGE = "localstack/localstack:4.9";
+    /** The LocalStack image: system property {@code mailbatch.localstack.image}, or this one. */
+    static final String LOCALSTACK_IMAGE =
+            System.getProperty("mailbatch.localstack.image", "localstack/localstack:4.9");
+
+    /**
+     * LocalStack's image needs an auth token since 23 March 2026 (one image for everyone); it is
+     * passed through from the environment, and the LocalStack run is skipped without it.
+     */
+    static final String AUTH_TOKEN = "LOCALSTACK_AUTH_TOKEN";
+
+    /** A LocalStack already running (infrastructure/localstack/): its endpoint, instead of a container of the ITs' own. */
+    static final String ENDPOINT = System.getProperty("mailbatch.it.endpoint", "");
 
     /** Without Docker the LocalStack run is disabled, so each test shows as skipped, with the reason. */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-        if (backendName().equals("localstack")
-                && !DockerClientFactory.instance().isDockerAvailable()) {
-            return ConditionEvaluationResult.disabled("LocalStack backend: no Docker engine answers here");
+        if (backendName().equals("localstack") && ENDPOINT.isBlank()) {
+            if (!DockerClientFactory.instance().isDockerAvailable()) {
+                return ConditionEvaluationResult.disabled("LocalStack backend: no Docker engine answers here");
+            }
+            if (System.getenv(AUTH_TOKEN) == null || System.getenv(AUTH_TOKEN).isBlank()) {
+                return ConditionEvaluationResult.disabled(
+                        "LocalStack backend: " + AUTH_TOKEN + " is not set (LocalStack's image needs one)");
+            }
         }
         return ConditionEvaluationResult.enabled("backend " + backendName());
     }
@@ -102,8 +122,13 @@ public final class BackendExtension
                     yield new Started(new Backend("moto", moto.endpoint()), moto);
                 }
                 case "localstack" -> {
-                    LocalStackContainer localstack = new LocalStackContainer(DockerImageName.parse(LOCALSTACK_IMAGE))
-                            .withServices("sqs", "dynamodb", "ses");
+                    if (!ENDPOINT.isBlank()) {
+                        yield new Started(new Backend("localstack", java.net.URI.create(ENDPOINT)), () -> {});
+                    }
+                    LocalStackContainer localstack = new LocalStackContainer(DockerImageName.parse(LOCALSTACK_IMAGE)
+                                    .asCompatibleSubstituteFor("localstack/localstack"))
+                            .withServices("sqs", "dynamodb", "ses", "ssm")
+                            .withEnv(AUTH_TOKEN, System.getenv(AUTH_TOKEN));
                     localstack.start();
                     yield new Started(new Backend("localstack", localstack.getEndpoint()), localstack::stop);
                 }
