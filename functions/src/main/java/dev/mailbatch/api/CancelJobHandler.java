@@ -4,7 +4,8 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.config.Log;
+import dev.mailbatch.config.Metrics;
 import dev.mailbatch.config.Priming;
 import dev.mailbatch.config.TableConfig;
 import dev.mailbatch.config.Wiring;
@@ -25,6 +26,8 @@ import org.crac.Resource;
 public final class CancelJobHandler
         implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>, Resource {
     private final CancelJob cancel;
+    private final Log log;
+    private final Metrics metrics;
 
     /** The Lambda runtime's constructor. */
     public CancelJobHandler() {
@@ -36,6 +39,8 @@ public final class CancelJobHandler
     public CancelJobHandler(Wiring wiring) {
         TableConfig config = TableConfig.from(wiring.env());
         this.cancel = new CancelJob(new JobStore(wiring.dynamo().get(), config.tableName()), wiring.clock());
+        this.log = new Log("CancelJob", wiring.logs());
+        this.metrics = new Metrics("CancelJob", wiring.logs(), wiring.clock());
     }
 
     /** SnapStart: one harmless request through this handler before the snapshot (see {@link Priming}). */
@@ -57,20 +62,21 @@ public final class CancelJobHandler
             String id = HttpEvents.jobId(event);
             HttpEvents.query(event, Set.of());
             Job job = cancel.cancel(id, owner);
-            context.getLogger()
-                    .log(
-                            "job cancelled jobId=" + id + " sent="
-                                    + job.counts().sent() + " failed="
-                                    + job.counts().failed() + " pending=" + job.pending(),
-                            LogLevel.INFO);
+            log.info(context, "job cancelled")
+                    .with("jobId", id)
+                    .with("sent", job.counts().sent())
+                    .with("failed", job.counts().failed())
+                    .with("pending", job.pending())
+                    .write();
+            metrics.count("JobsCancelled", 1);
+            metrics.flush();
             return JobView.response(202, job);
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger()
-                    .log(
-                            "cancel failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(),
-                            LogLevel.ERROR);
+            log.error(context, "cancel failed: " + e.getMessage())
+                    .with("apiRequestId", HttpEvents.requestId(event))
+                    .write();
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }

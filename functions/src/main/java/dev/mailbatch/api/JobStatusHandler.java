@@ -4,7 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.config.Log;
 import dev.mailbatch.config.Priming;
 import dev.mailbatch.config.TableConfig;
 import dev.mailbatch.config.Wiring;
@@ -34,6 +34,7 @@ public final class JobStatusHandler
     private final JobStore jobs;
     private final RecipientStore recipients;
     private final Clock clock;
+    private final Log log;
 
     /** The Lambda runtime's constructor. */
     public JobStatusHandler() {
@@ -47,6 +48,7 @@ public final class JobStatusHandler
         DynamoDbClient dynamo = wiring.dynamo().get();
         this.jobs = new JobStore(dynamo, config.tableName());
         this.recipients = new RecipientStore(dynamo, config.tableName());
+        this.log = new Log("JobStatus", wiring.logs());
         this.clock = wiring.clock();
     }
 
@@ -76,10 +78,9 @@ public final class JobStatusHandler
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger()
-                    .log(
-                            "status read failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage(),
-                            LogLevel.ERROR);
+            log.error(context, "status read failed: " + e.getMessage())
+                    .with("apiRequestId", HttpEvents.requestId(event))
+                    .write();
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }

@@ -4,7 +4,8 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.config.Log;
+import dev.mailbatch.config.Metrics;
 import dev.mailbatch.config.Priming;
 import dev.mailbatch.config.SubmitConfig;
 import dev.mailbatch.config.Wiring;
@@ -24,6 +25,8 @@ public final class SubmitBatchHandler
         implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>, Resource {
     private final BatchRequestParser parser;
     private final SubmitBatch submit;
+    private final Log log;
+    private final Metrics metrics;
 
     /** The Lambda runtime's constructor. */
     public SubmitBatchHandler() {
@@ -36,6 +39,8 @@ public final class SubmitBatchHandler
         SubmitConfig config = SubmitConfig.from(wiring.env());
         this.parser = new BatchRequestParser(config);
         this.submit = SubmitBatch.create(config, wiring);
+        this.log = new Log("SubmitBatch", wiring.logs());
+        this.metrics = new Metrics("SubmitBatch", wiring.logs(), wiring.clock());
     }
 
     /** The 202 body: the same for the first request and every repeat of it. */
@@ -57,32 +62,42 @@ public final class SubmitBatchHandler
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         try {
+            return submit(event, context);
+        } finally {
+            metrics.flush();
+        }
+    }
+
+    private APIGatewayV2HTTPResponse submit(APIGatewayV2HTTPEvent event, Context context) {
+        try {
             String owner = Caller.of(event);
             String key = IdempotencyKeyHeader.validate(HttpEvents.header(event, IdempotencyKeyHeader.NAME));
             BatchRequest request = parser.parse(HttpEvents.header(event, "content-type"), HttpEvents.body(event));
             SubmitBatch.Submitted done = submit.submit(
-                    request, owner, key, warning -> context.getLogger().log(warning, LogLevel.WARN));
+                    request, owner, key, warning -> log.warn(context, warning).write());
             if (!done.replayed()) {
-                context.getLogger()
-                        .log(
-                                "job submitted jobId=" + done.job().id() + " total="
-                                        + done.job().total()
-                                        + " chunks=" + done.job().chunks()
-                                        + " duplicatesRemoved=" + request.duplicatesRemoved()
-                                        + (key == null ? "" : " idempotencyKey=yes"),
-                                LogLevel.INFO);
+                log.info(context, "job submitted")
+                        .with("jobId", done.job().id())
+                        .with("total", done.job().total())
+                        .with("chunks", done.job().chunks())
+                        .with("duplicatesRemoved", request.duplicatesRemoved())
+                        .with("idempotencyKey", key != null)
+                        .write();
+                metrics.count("JobsSubmitted", 1);
+                metrics.count("RecipientsSubmitted", done.job().total());
             }
             return accepted(done);
         } catch (ApiException e) {
             return HttpResponses.error(e);
         } catch (StoreException e) {
-            context.getLogger()
-                    .log(
-                            "submit failed requestId=" + HttpEvents.requestId(event) + ": " + e.getMessage()
-                                    + (e.getCause() == null
-                                            ? ""
-                                            : " (" + e.getCause().getClass().getSimpleName() + ")"),
-                            LogLevel.ERROR);
+            log.error(context, "submit failed: " + e.getMessage())
+                    .with("apiRequestId", HttpEvents.requestId(event))
+                    .with(
+                            "cause",
+                            e.getCause() == null
+                                    ? null
+                                    : e.getCause().getClass().getSimpleName())
+                    .write();
             return HttpResponses.unavailable(HttpEvents.requestId(event));
         }
     }

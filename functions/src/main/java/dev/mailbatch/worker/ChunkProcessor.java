@@ -68,6 +68,7 @@ public final class ChunkProcessor {
     private final int recordEvery;
     private final QuickRetries quickRetries;
     private final Faults faults;
+    private final java.util.function.Consumer<Duration> jobFinished;
     /** The contents of recent jobs, by job id (see {@link #content}). */
     private final Map<String, Content> contents = new ConcurrentHashMap<>();
     /** The jobs this instance has marked started (or seen another mark), so it writes that once. */
@@ -82,6 +83,7 @@ public final class ChunkProcessor {
      *     for a provider that honours Idempotency-Key (one transaction per chunk); fewer for one
      *     that does not (SES), because every send not yet recorded when a worker dies is sent again
      * @param quickRetries which transient failures are tried again within the delivery
+     * @param jobFinished told how long a job took, by the delivery whose outcomes finished it
      */
     public ChunkProcessor(
             JobStore jobs,
@@ -93,7 +95,8 @@ public final class ChunkProcessor {
             int maxDeliveries,
             int recordEvery,
             QuickRetries quickRetries,
-            Faults faults) {
+            Faults faults,
+            java.util.function.Consumer<Duration> jobFinished) {
         this.jobs = jobs;
         this.recipients = recipients;
         this.sender = sender;
@@ -104,13 +107,15 @@ public final class ChunkProcessor {
         this.recordEvery = Math.max(1, recordEvery);
         this.quickRetries = quickRetries;
         this.faults = faults;
+        this.jobFinished = jobFinished;
     }
 
-    /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
     /** The worker's invocation has ended: this instance gives up the send-rate tokens it holds. */
     public void invocationEnded() {
         sendRate.drop();
     }
+
+    /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
 
     /** @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin) */
     public ChunkResult process(ChunkMessage message, int delivery, Instant recordBy) {
@@ -198,6 +203,7 @@ public final class ChunkProcessor {
         Map<String, Outcome> recorded = new LinkedHashMap<>();
         ChunkRecords records = before;
         int late = 0; // sends not done by the deadline, and waves not started: the message comes back
+        Instant lastRecord = null;
         for (int from = 0; from < todo.size(); from += recordEvery) {
             List<EmailAddress> next = todo.subList(from, Math.min(from + recordEvery, todo.size()));
             if (!clock.instant().isBefore(recordBy)) {
@@ -232,10 +238,31 @@ public final class ChunkProcessor {
             }
             recorded.putAll(recipients.record(job.id(), index, transitions, records, at, job.expiresAt()));
             attempts.addAll(wave);
+            lastRecord = at;
         }
         faults.at(Faults.AFTER_RECORD);
+        if (!recorded.isEmpty()) {
+            reportIfFinished(job.id(), lastRecord);
+        }
         ChunkResult result = ChunkResult.of(attempts, recorded);
         return late == 0 ? result : result.plus(new ChunkResult(0, 0, 0, late, null, false));
+    }
+
+    /**
+     * Tells how long the job took if this delivery's outcomes finished it: a consistent read of the
+     * job shows nothing pending, and its last update is this delivery's record (each record sets
+     * updatedAt to its own time), so one delivery of the many reports it. A failed read reports
+     * nothing: the metric is not worth a retry of the chunk.
+     */
+    private void reportIfFinished(String jobId, Instant recordedAt) {
+        try {
+            jobs.find(jobId, clock.instant())
+                    .filter(job -> recordedAt.equals(job.finishedAt()))
+                    .ifPresent(job ->
+                            jobFinished.accept(Duration.between(job.lifecycle().createdAt(), recordedAt)));
+        } catch (dev.mailbatch.store.StoreException e) {
+            // nothing to do: the outcomes are recorded; only the duration metric is missed
+        }
     }
 
     /**

@@ -1,12 +1,12 @@
 package dev.mailbatch.worker;
 
 import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.config.Log;
+import dev.mailbatch.config.Metrics;
 import dev.mailbatch.config.Parallel;
 import dev.mailbatch.config.Priming;
 import dev.mailbatch.config.SubmitConfig;
@@ -73,6 +73,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final ChunkWork work;
     private final Runnable invocationEnded;
+    private final Log log;
+    private final Metrics metrics;
     private final Visibility visibility;
     private final Requeue requeue;
     private final WorkerConfig config;
@@ -117,28 +119,80 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     private SendEmailsHandler(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
-        this(config, processor(config, wiring, sender, faults), wiring.sqs().get());
+        this(config, wiring, new Metrics(SERVICE, wiring.logs(), wiring.clock()), sender, faults);
     }
 
-    private SendEmailsHandler(WorkerConfig config, ChunkProcessor processor, SqsClient sqs) {
-        this(config, processor::process, processor::invocationEnded, visibility(config, sqs), requeue(config, sqs));
+    private SendEmailsHandler(WorkerConfig config, Wiring wiring, Metrics metrics, EmailSender sender, Faults faults) {
+        this(
+                config,
+                processor(config, wiring, timed(sender, metrics), metrics, faults),
+                wiring.sqs().get(),
+                new Log(SERVICE, wiring.logs()),
+                metrics);
     }
 
-    /** For tests of the adapter alone: the chunk work and the two calls to SQS are seams. */
-    SendEmailsHandler(WorkerConfig config, ChunkWork work, Visibility visibility, Requeue requeue) {
-        this(config, work, () -> {}, visibility, requeue);
+    private SendEmailsHandler(WorkerConfig config, ChunkProcessor processor, SqsClient sqs, Log log, Metrics metrics) {
+        this(
+                config,
+                processor::process,
+                processor::invocationEnded,
+                visibility(config, sqs),
+                requeue(config, sqs),
+                log,
+                metrics);
+    }
+
+    /** For tests of the adapter alone: the chunk work and the two calls to SQS are seams; log lines go to {@code logs}. */
+    SendEmailsHandler(
+            WorkerConfig config,
+            ChunkWork work,
+            Visibility visibility,
+            Requeue requeue,
+            java.util.function.Consumer<String> logs) {
+        this(
+                config,
+                work,
+                () -> {},
+                visibility,
+                requeue,
+                new Log(SERVICE, logs),
+                new Metrics(SERVICE, logs, java.time.Clock.systemUTC()));
     }
 
     private SendEmailsHandler(
-            WorkerConfig config, ChunkWork work, Runnable invocationEnded, Visibility visibility, Requeue requeue) {
+            WorkerConfig config,
+            ChunkWork work,
+            Runnable invocationEnded,
+            Visibility visibility,
+            Requeue requeue,
+            Log log,
+            Metrics metrics) {
         this.config = config;
         this.work = work;
         this.invocationEnded = invocationEnded;
         this.visibility = visibility;
         this.requeue = requeue;
+        this.log = log;
+        this.metrics = metrics;
     }
 
-    private static ChunkProcessor processor(WorkerConfig config, Wiring wiring, EmailSender sender, Faults faults) {
+    /** The function's name in logs and metrics. */
+    static final String SERVICE = "SendEmails";
+
+    /** Each provider call's time, as the SendLatency metric (milliseconds). */
+    private static EmailSender timed(EmailSender sender, Metrics metrics) {
+        return email -> {
+            long start = System.nanoTime();
+            try {
+                return sender.send(email);
+            } finally {
+                metrics.value("SendLatency", Metrics.Unit.MILLISECONDS, (System.nanoTime() - start) / 1e6);
+            }
+        };
+    }
+
+    private static ChunkProcessor processor(
+            WorkerConfig config, Wiring wiring, EmailSender sender, Metrics metrics, Faults faults) {
         DynamoDbClient dynamo = wiring.dynamo().get();
         return new ChunkProcessor(
                 new JobStore(dynamo, config.tableName()),
@@ -156,7 +210,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 recordEvery(config),
                 new QuickRetries(
                         QUICK_RETRY_BUDGET, () -> ThreadLocalRandom.current().nextDouble()),
-                faults);
+                faults,
+                jobDuration -> metrics.value("JobDuration", Metrics.Unit.SECONDS, jobDuration.toMillis() / 1000.0));
     }
 
     private static Requeue requeue(WorkerConfig config, SqsClient sqs) {
@@ -181,7 +236,6 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
-        LambdaLogger log = context.getLogger();
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
         // An Error (the worker is dying) fails the whole invocation: the batch comes back, as when a process dies.
         Instant recordBy =
@@ -190,13 +244,14 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         try {
             done = Parallel.map(records, record -> {
                 try {
-                    return handle(record, log, recordBy);
+                    return handle(record, context, recordBy);
                 } catch (RuntimeException e) {
                     return false;
                 }
             });
         } finally {
             invocationEnded.run();
+            metrics.flush();
         }
         List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
@@ -210,88 +265,121 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     /** @return true if the message is done with (delete it), false to retry it */
-    private boolean handle(SQSEvent.SQSMessage record, LambdaLogger log, Instant recordBy) {
+    private boolean handle(SQSEvent.SQSMessage record, Context context, Instant recordBy) {
         ChunkMessage message;
+        int delivery = receiveCount(record);
         try {
             message = Json.MAPPER.readValue(record.getBody(), ChunkMessage.class);
         } catch (IOException | RuntimeException e) {
-            log.log(
-                    "unreadable message messageId=" + record.getMessageId() + ": left for the dead-letter queue",
-                    LogLevel.ERROR);
+            log.error(context, "unreadable message: left for the dead-letter queue")
+                    .with("messageId", record.getMessageId())
+                    .write();
+            deadLettered(delivery);
             return false;
         }
         if (message.v() != ChunkMessage.VERSION
                 || message.jobId() == null
                 || message.to() == null
                 || message.chunk() < 0) {
-            log.log("unknown message format messageId=" + record.getMessageId() + " v=" + message.v(), LogLevel.ERROR);
+            log.error(context, "unknown message format: left for the dead-letter queue")
+                    .with("messageId", record.getMessageId())
+                    .with("formatVersion", message.v())
+                    .write();
+            deadLettered(delivery);
             return false;
         }
-        int delivery = receiveCount(record);
         try {
             ChunkResult result = work.process(message, delivery, recordBy);
-            log.log(
-                    "chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
-                            + record.getMessageId()
-                            + " delivery=" + delivery + " sent=" + result.sent() + " failed=" + result.failed()
-                            + " cancelled=" + result.cancelled() + " retrying=" + result.retrying()
-                            + (result.notReady() ? " notReady=true" : ""),
-                    LogLevel.INFO);
+            log.info(context, "chunk processed")
+                    .with("jobId", message.jobId())
+                    .with("chunk", message.chunk())
+                    .with("messageId", record.getMessageId())
+                    .with("delivery", delivery)
+                    .with("sent", result.sent())
+                    .with("failed", result.failed())
+                    .with("cancelled", result.cancelled())
+                    .with("retrying", result.retrying())
+                    .with("notReady", result.notReady())
+                    .write();
+            metrics.count("EmailsSent", result.sent());
+            metrics.count("EmailsFailed", result.failed());
+            metrics.count("EmailsCancelled", result.cancelled());
+            metrics.count("EmailsRetried", result.retrying());
             if (result.notReady()) {
-                return later(record, log);
+                return later(record, context);
             }
             if (result.needsRetry()) {
                 if (delivery >= config.maxDeliveries()) {
-                    log.log(
-                            "chunk jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
-                                    + record.getMessageId()
-                                    + " out of deliveries: " + result.retrying()
-                                    + " recipient(s) recorded FAILED; the message goes to the"
-                                    + " dead-letter queue for redrive",
-                            LogLevel.WARN);
+                    log.warn(
+                                    context,
+                                    "chunk out of deliveries: its retrying recipients are recorded FAILED, and the"
+                                            + " message goes to the dead-letter queue for redrive")
+                            .with("jobId", message.jobId())
+                            .with("chunk", message.chunk())
+                            .with("messageId", record.getMessageId())
+                            .with("retrying", result.retrying())
+                            .write();
+                    deadLettered(delivery);
                 }
-                delayRetry(record, delivery, result.retryAfter(), log);
+                delayRetry(record, delivery, result.retryAfter(), context);
                 return false;
             }
             return true;
         } catch (RuntimeException e) {
             // Nothing of this attempt was counted; the message comes back after the back-off.
-            delayRetry(record, delivery, null, log);
-            log.log(
-                    "chunk failed jobId=" + message.jobId() + " chunk=" + message.chunk() + " messageId="
-                            + record.getMessageId() + " error=" + describe(e),
-                    LogLevel.WARN);
+            delayRetry(record, delivery, null, context);
+            log.warn(context, "chunk failed: it comes back after its back-off")
+                    .with("jobId", message.jobId())
+                    .with("chunk", message.chunk())
+                    .with("messageId", record.getMessageId())
+                    .with("delivery", delivery)
+                    .with("error", describe(e))
+                    .write();
+            deadLettered(delivery);
             return false;
         }
     }
 
-    private void delayRetry(SQSEvent.SQSMessage record, int delivery, Duration retryAfter, LambdaLogger log) {
+    /** A message that is not done with on its last delivery goes to the dead-letter queue. */
+    private void deadLettered(int delivery) {
+        if (delivery >= config.maxDeliveries()) {
+            metrics.count("ChunksDeadLettered", 1);
+        }
+    }
+
+    private void delayRetry(SQSEvent.SQSMessage record, int delivery, Duration retryAfter, Context context) {
         Duration delay = RetryDelay.compute(
                 delivery, retryAfter, config.retryBase(), config.retryMax(), ThreadLocalRandom.current()::nextDouble);
-        setVisibility(record, delay, log);
+        setVisibility(record, delay, context);
     }
 
     /**
      * A chunk whose job is not ready: a copy comes back after {@link #NOT_READY_DELAY} and this one
      * is done with; if the copy can not be sent, this one comes back instead (using a delivery).
      */
-    private boolean later(SQSEvent.SQSMessage record, LambdaLogger log) {
+    private boolean later(SQSEvent.SQSMessage record, Context context) {
         try {
             requeue.later(record, NOT_READY_DELAY);
             return true;
         } catch (SdkException e) {
-            log.log("could not requeue messageId=" + record.getMessageId() + ": " + describe(e), LogLevel.WARN);
-            setVisibility(record, NOT_READY_DELAY, log);
+            log.warn(context, "could not requeue a chunk whose job is not ready")
+                    .with("messageId", record.getMessageId())
+                    .with("error", describe(e))
+                    .write();
+            setVisibility(record, NOT_READY_DELAY, context);
             return false;
         }
     }
 
-    private void setVisibility(SQSEvent.SQSMessage record, Duration delay, LambdaLogger log) {
+    private void setVisibility(SQSEvent.SQSMessage record, Duration delay, Context context) {
         try {
             visibility.set(record, delay);
         } catch (SdkException e) {
             // The message still comes back, after the queue's visibility timeout instead.
-            log.log("could not set retry delay messageId=" + record.getMessageId() + ": " + describe(e), LogLevel.WARN);
+            log.warn(context, "could not set the retry delay: the message comes back after the visibility timeout")
+                    .with("messageId", record.getMessageId())
+                    .with("error", describe(e))
+                    .write();
         }
     }
 

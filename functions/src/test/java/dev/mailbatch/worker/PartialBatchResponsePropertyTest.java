@@ -120,7 +120,8 @@ class PartialBatchResponsePropertyTest {
                 CONFIG,
                 work(batch),
                 (m, d) -> delays.put(m.getMessageId(), d),
-                (m, d) -> requeued.put(m.getMessageId(), d));
+                (m, d) -> requeued.put(m.getMessageId(), d),
+                line -> {});
 
         SQSBatchResponse response = handler.handleRequest(event(batch), new TestContext());
 
@@ -181,7 +182,8 @@ class PartialBatchResponsePropertyTest {
                         return healthy.process(message, delivery, recordBy);
                     },
                     (m, d) -> {},
-                    (m, d) -> {});
+                    (m, d) -> {},
+                    line -> {});
             SQSEvent event = event(batch.stream()
                     .map(c -> c.messageId().equals(dies) ? new Case(c.messageId(), Fate.SENT, c.delivery()) : c)
                     .toList());

@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import dev.mailbatch.config.Wiring;
 import dev.mailbatch.worker.Faults;
 import java.lang.reflect.InvocationTargetException;
@@ -86,26 +87,29 @@ final class LocalFunctions {
     /** An HTTP API function's handler (payload format 2.0). */
     @SuppressWarnings("unchecked")
     static RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> httpHandler(
-            LocalFunction function, Backend backend, Faults faults) {
-        return (RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>) instantiate(function, backend, faults);
+            LocalFunction function, Backend backend, Faults faults, LocalContext.LogSink logs) {
+        return (RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>)
+                instantiate(function, backend, faults, logs);
     }
 
     /** An SQS-triggered function's handler, one per execution environment. */
     @SuppressWarnings("unchecked")
     static RequestHandler<SQSEvent, SQSBatchResponse> sqsHandler(
-            LocalFunction function, Backend backend, Faults faults) {
-        return (RequestHandler<SQSEvent, SQSBatchResponse>) instantiate(function, backend, faults);
+            LocalFunction function, Backend backend, Faults faults, LocalContext.LogSink logs) {
+        return (RequestHandler<SQSEvent, SQSBatchResponse>) instantiate(function, backend, faults, logs);
     }
 
     /** The function's handler, built by its factory constructor, on the backend's clients. */
-    static Object instantiate(LocalFunction function, Backend backend, Faults faults) {
+    static Object instantiate(LocalFunction function, Backend backend, Faults faults, LocalContext.LogSink logs) {
+        String name = function.id().replace("Function", "");
         Wiring wiring = new Wiring(
                 function.environment()::get,
                 backend::dynamo,
                 backend::sqs,
                 backend::ses,
                 backend::ssm,
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                line -> logs.log(name, LogLevel.INFO, line));
         try {
             Class<?> type = Class.forName(function.handlerClass());
             if (faults != Faults.NONE) {

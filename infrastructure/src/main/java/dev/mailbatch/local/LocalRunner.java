@@ -172,7 +172,7 @@ public final class LocalRunner implements AutoCloseable {
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
                 httpFunctions.put(
                         function.id(),
-                        timed(harness, function.id(), LocalFunctions.httpHandler(function, reach, faults)));
+                        timed(harness, function.id(), LocalFunctions.httpHandler(function, reach, faults, logs)));
                 continue;
             }
             if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
@@ -190,7 +190,7 @@ public final class LocalRunner implements AutoCloseable {
                     function.id(),
                     resources,
                     sqs,
-                    () -> timed(harness, function.id(), LocalFunctions.sqsHandler(function, reach, faults)),
+                    () -> timed(harness, function.id(), LocalFunctions.sqsHandler(function, reach, faults, logs)),
                     logs,
                     options.harness() == Harness.NONE
                             ? null

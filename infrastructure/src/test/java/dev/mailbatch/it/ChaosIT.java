@@ -104,7 +104,7 @@ class ChaosIT {
             all.append(Files.readString(log));
         }
         assertThat(all.toString())
-                .contains("jobId=")
+                .contains("\"jobId\":\"")
                 .doesNotContainPattern("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
                 .doesNotContain("eyJ")
                 .doesNotContainIgnoringCase("bearer");

@@ -63,7 +63,28 @@ class LocalRunnerIT {
         // tokens on every request, lost answers, retries): no address, no token.
         String log = java.nio.file.Files.readString(Path.of(System.getProperty("mailbatch.root", ".."))
                 .resolve("infrastructure/target/local/functions.log"));
-        assertThat(log).as("the functions logged something").contains("jobId=");
+        assertThat(log).as("the functions logged something").contains("\"jobId\":\"");
+        // structured: each function line a JSON object with the job as a field of its own, and the
+        // worker's EMF metrics among them (a job that finished reports how long it took)
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String line : log.lines().toList()) {
+            int json = line.indexOf("{\"");
+            if (json >= 0) {
+                lines.add(Json.MAPPER.readTree(line.substring(json)));
+            }
+        }
+        assertThat(lines)
+                .anySatisfy(l -> assertThat(l.path("service").asText()).isEqualTo("SubmitBatch"))
+                .anySatisfy(l -> {
+                    assertThat(l.path("service").asText()).isEqualTo("SendEmails");
+                    assertThat(l.path("jobId").asText()).isNotBlank();
+                    assertThat(l.path("messageId").asText()).isNotBlank();
+                })
+                .anySatisfy(
+                        l -> assertThat(l.path("SendLatency").isMissingNode()).isFalse())
+                .anySatisfy(l -> assertThat(l.path("EmailsSent").asDouble()).isPositive())
+                .anySatisfy(
+                        l -> assertThat(l.path("JobDuration").isMissingNode()).isFalse());
         assertThat(log)
                 .doesNotContainPattern("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
                 .doesNotContain("eyJ") // a JWT's first bytes

@@ -141,14 +141,22 @@ final class TestStack {
         env.putAll(overrides);
         // The API handlers run on the test's clock; the worker, as before, on the system's.
         Clock functionClock = function.equals("SendEmailsFunction") ? Clock.systemUTC() : clock;
-        return new Wiring(env::get, () -> dynamo, () -> sqs, backend::ses, backend::ssm, functionClock);
+        String name = function.replace("Function", "");
+        return new Wiring(
+                env::get,
+                () -> dynamo,
+                () -> sqs,
+                backend::ses,
+                backend::ssm,
+                functionClock,
+                line -> LOG.log(name, com.amazonaws.services.lambda.runtime.logging.LogLevel.INFO, line));
     }
 
     /** A function's wiring whose DynamoDB calls pass through {@code faults}. */
     Wiring wiringWithStoreFaults(String function, Map<String, String> overrides, ExecutionInterceptor... faults) {
         Wiring plain = wiring(function, overrides);
         DynamoDbClient faulty = backend.dynamo(List.of(faults));
-        return new Wiring(plain.env(), () -> faulty, plain.sqs(), plain.ses(), plain.ssm(), plain.clock());
+        return plain.withDynamo(() -> faulty);
     }
 
     /** Hands an event to a handler a test built (from the stack's caller). */

@@ -169,7 +169,10 @@ class TemplateTest {
             String handler = String.valueOf(template.property(fn, "Handler")).split("::")[0];
             // Built as the local runner builds it: the handler's own factory, as Lambda's constructor calls it.
             LocalFunctions.instantiate(
-                    new LocalFunctions.LocalFunction(fn, handler, recording), unreachable, Faults.NONE);
+                    new LocalFunctions.LocalFunction(fn, handler, recording),
+                    unreachable,
+                    Faults.NONE,
+                    LocalContext.LogSink.STDOUT);
             assertThat(read).as(fn).isEqualTo(new TreeSet<>(given.keySet()));
         }
         assertThat(template.environment("SendEmailsFunction")).containsKey("PROVIDER_TOKEN_PARAMETER");
