@@ -111,12 +111,19 @@ public final class ChaosHarness {
             }
             LocalApi api = LocalApi.signIn(runner.baseUrl(), "chaos");
             ChaosFaults faults = open.add(ChaosFaults.start(s, worker, proxy, runner.outbox()));
-            Map<String, List<String>> jobs = submitAll(api, s, submitsFailed, submitsInUse);
-            Thread cancelling = Thread.ofVirtual().start(() -> cancelSome(api, jobs.keySet(), s, cancelled));
+            List<Thread> cancelling = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Map<String, List<String>> jobs = submitAll(api, s, submitsFailed, submitsInUse, (id, job) -> {
+                if (job < s.cancels()) { // the first jobs submitted, a caller's second thoughts
+                    long after = new java.util.Random(s.seed() + job).nextInt(400);
+                    cancelling.add(Thread.ofVirtual().start(() -> cancelSoon(api, id, after, cancelled)));
+                }
+            });
             console.printf(
                     "chaos: %d jobs submitted; waiting for them to finish (deadline %d min)%n",
                     jobs.size(), s.deadline().toMinutes());
-            cancelling.join();
+            for (Thread t : cancelling) {
+                t.join();
+            }
             awaitFinished(api, jobs.keySet(), runner, Instant.now().plus(s.deadline()), faults, console);
             faults.close(); // every scheduled fault happened; the audit reads a store without faults
             injector.store().off();
@@ -195,9 +202,16 @@ public final class ChaosHarness {
         }
     }
 
-    /** Submits every job as a caller would, counting the answers that made it try again. */
+    /**
+     * Submits every job as a caller would, counting the answers that made it try again, and tells
+     * {@code accepted} of each job (its number and id) as soon as it is accepted.
+     */
     private static Map<String, List<String>> submitAll(
-            LocalApi api, ChaosScenario s, AtomicInteger submitsFailed, AtomicInteger submitsInUse)
+            LocalApi api,
+            ChaosScenario s,
+            AtomicInteger submitsFailed,
+            AtomicInteger submitsInUse,
+            java.util.function.ObjIntConsumer<String> accepted)
             throws InterruptedException {
         Map<String, List<String>> jobs = new ConcurrentHashMap<>();
         try (ExecutorService callers = Executors.newFixedThreadPool(8)) {
@@ -221,11 +235,11 @@ public final class ChaosHarness {
                                         .header("Idempotency-Key", "chaos-" + s.seed() + "-" + job)
                                         .POST(HttpRequest.BodyPublishers.ofString(body)));
                         if (response.statusCode() == 202) {
-                            jobs.put(
-                                    LocalApi.readJson(response.body())
-                                            .path("jobId")
-                                            .asText(),
-                                    to);
+                            String id = LocalApi.readJson(response.body())
+                                    .path("jobId")
+                                    .asText();
+                            jobs.put(id, to);
+                            accepted.accept(id, job);
                             return null;
                         }
                         boolean keyInUse =
@@ -253,37 +267,33 @@ public final class ChaosHarness {
     }
 
     /**
-     * Cancels {@code s.cancels()} of the jobs (chosen by the seed) at random moments of the first
-     * seconds of the drain, as a caller would; counts those the API cancelled (a job that finished
-     * first answers 409).
+     * Cancels a job {@code afterMillis} after it was accepted, while it drains, as a caller would
+     * (the first {@code s.cancels()} jobs accepted, each at a moment of its own from the seed);
+     * counts it if the API cancelled it (a job that finished first answers 409). Issue 12 made the
+     * drain fast enough that cancels sent after every submit found the jobs finished.
      */
-    private static void cancelSome(LocalApi api, Set<String> ids, ChaosScenario s, AtomicInteger done) {
-        List<String> pick = new ArrayList<>(new java.util.TreeSet<>(ids));
-        java.util.Collections.shuffle(pick, new java.util.Random(s.seed()));
-        java.util.Random when = new java.util.Random(s.seed() + 1);
-        for (String id : pick.subList(0, Math.min(s.cancels(), pick.size()))) {
+    private static void cancelSoon(LocalApi api, String id, long afterMillis, AtomicInteger done) {
+        try {
+            Thread.sleep(afterMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        for (int tries = 1; tries <= 10; tries++) {
+            HttpResponse<String> answer =
+                    api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
+                            .method("DELETE", HttpRequest.BodyPublishers.noBody()));
+            if (answer.statusCode() == 202) {
+                done.incrementAndGet();
+            }
+            if (answer.statusCode() < 500) {
+                break; // 202, or 409: it finished first
+            }
             try {
-                Thread.sleep(when.nextInt(400)); // spread over the drain's first seconds
+                Thread.sleep(200L * tries); // a 5xx (a store fault): again, as a caller would
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            }
-            for (int tries = 1; tries <= 10; tries++) {
-                HttpResponse<String> answer =
-                        api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
-                                .method("DELETE", HttpRequest.BodyPublishers.noBody()));
-                if (answer.statusCode() == 202) {
-                    done.incrementAndGet();
-                }
-                if (answer.statusCode() < 500) {
-                    break; // 202, or 409: it finished first
-                }
-                try {
-                    Thread.sleep(200L * tries); // a 5xx (a store fault): again, as a caller would
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
             }
         }
     }
