@@ -115,9 +115,10 @@ public final class ChunkProcessor {
         sendRate.drop();
     }
 
-    /** @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount) */
-
-    /** @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin) */
+    /**
+     * @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount)
+     * @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin)
+     */
     public ChunkResult process(ChunkMessage message, int delivery, Instant recordBy) {
         Job job = jobs.find(message.jobId(), clock.instant()).orElse(null);
         if (job == null || job.isAbandoned() || job.counts().sent() == job.total()) {

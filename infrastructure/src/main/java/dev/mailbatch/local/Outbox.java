@@ -198,7 +198,7 @@ public final class Outbox {
             if (limit < 0 || limit > MAX_LIMIT) {
                 throw new IllegalArgumentException("limit: must be 0..1000");
             }
-            if (cursor != null && !cursor.matches("local-[1-9][0-9]{0,9}")) {
+            if (cursor != null && !cursor.matches("local-[1-9][0-9]{0,8}")) {
                 throw new IllegalArgumentException("cursor: not a cursor this outbox gave");
             }
         }

@@ -86,6 +86,8 @@ class OutboxTest {
         assertThatThrownBy(() -> new Outbox.Query("", null, 1001, null)).hasMessageStartingWith("limit:");
         assertThatThrownBy(() -> new Outbox.Query("", null, 10, "%%%")).hasMessageStartingWith("cursor:");
         assertThatThrownBy(() -> new Outbox.Query("", null, 10, "local-0")).hasMessageStartingWith("cursor:");
+        assertThatThrownBy(() -> new Outbox.Query("", null, 10, "local-99999999999"))
+                .hasMessageStartingWith("cursor:");
         assertThat(Outbox.jobOf("mb-0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c-ab12"))
                 .isEqualTo("0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c");
         assertThat(Outbox.jobOf("someone-elses-key")).isNull();
