@@ -155,8 +155,9 @@ function showErrors(error) {
   $("form-error").textContent = [error && error.message, ...unplaced].filter(Boolean).join(" ");
 }
 
-// One Idempotency-Key per batch: sending the same batch again after an error or a lost answer
-// reuses it, so the API makes one job however often the button is pressed.
+// One Idempotency-Key per form content, kept until the form changes: sending the same batch again
+// (after an error, a lost answer, or a success) reuses it, so the API answers with the job it
+// made and makes no second one however often Send is pressed.
 let lastKey = null;
 let lastBody = null;
 
@@ -176,7 +177,6 @@ async function submitBatch(event) {
   try {
     const r = await api("/emails", { method: "POST", headers: { "content-type": "application/json", "idempotency-key": lastKey }, body });
     if (r.status === 202) {
-      lastBody = null; // accepted: the next press is a new batch
       remember({ jobId: r.body.jobId, subject: batch.subject, total: r.body.total, submittedAt: new Date().toISOString() });
       openJob(r.body.jobId);
     } else {
@@ -196,8 +196,11 @@ let failureCursors = [null];
 let failurePage = 0;
 let shownFailed = -1;
 
-function openJob(jobId) {
+function openJob(jobId, { focus = true } = {}) {
   const generation = ++following;
+  if (location.hash !== "#job=" + encodeURIComponent(jobId)) {
+    history.replaceState(null, "", "#job=" + encodeURIComponent(jobId)); // a job has a URL of its own
+  }
   failureCursors = [null];
   failurePage = 0;
   shownFailed = -1;
@@ -206,7 +209,17 @@ function openJob(jobId) {
   $("job-error").textContent = "";
   $("failures").hidden = true;
   render({ state: "PENDING", total: 0, sent: 0, failed: 0, cancelled: 0, pending: 0 });
+  if (focus) {
+    $("job").scrollIntoView({ block: "start" });
+    $("job-heading").focus({ preventScroll: true });
+  }
   poll(jobId, generation);
+}
+
+/** The job a #job=<id> URL names, or null. */
+function jobInUrl() {
+  const m = /^#job=([^&]+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
 }
 
 async function poll(jobId, generation) {
@@ -482,6 +495,12 @@ function start() {
   updateCount();
   refreshOutbox().then((local) => {
     if (local) setInterval(refreshOutbox, 2000);
+  });
+  const linked = jobInUrl();
+  if (linked) openJob(linked); // a shared or reloaded #job=<id> URL opens its job
+  window.addEventListener("hashchange", () => {
+    const id = jobInUrl();
+    if (id && id !== $("job-id").textContent) openJob(id);
   });
 }
 

@@ -325,6 +325,39 @@ test("an answer lost on the way back: pressing Send again opens the same job, no
   await page.close();
 });
 
+test("pressing Send again after a success opens the same job; the job is in view, focused, and has a URL", async () => {
+  // Regression (issue 14): after a 202 the page made a new Idempotency-Key, so a second press of
+  // Send with the form unchanged made a second job and sent the whole batch again.
+  await json("DELETE", base + "/_local/outbox");
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await signIn(page);
+  const emails = ["again1@example.com", "again2@example.com", "again3@example.com"];
+  await fillBatch(page, emails, "Pressed twice");
+  await waitForState(page, ["SUCCEEDED"], 60000);
+  const jobId = await page.textContent("#job-id");
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), "job-heading");
+  const top = await page.evaluate(() => document.getElementById("job").getBoundingClientRect().top);
+  assert.ok(top > -1 && top < (await page.evaluate(() => innerHeight)), "the job panel is in view, at " + top); // -0.5: sub-pixel scrolling
+  assert.equal(await page.evaluate(() => location.hash), "#job=" + jobId);
+
+  const replayed = page.waitForResponse((r) => r.url().endsWith("/emails") && r.request().method() === "POST");
+  await page.click("#submit");
+  const answer = await replayed;
+  assert.equal(answer.status(), 202);
+  assert.equal(answer.headers()["idempotent-replayed"], "true");
+  assert.equal((await answer.json()).jobId, jobId);
+  await waitForState(page, ["SUCCEEDED"], 60000);
+  assert.equal(await page.textContent("#job-id"), jobId);
+  const outbox = await json("GET", base + "/_local/outbox?q=again&limit=100");
+  assert.equal(outbox.matching, 3, "each recipient got one email");
+
+  await page.reload();
+  await page.waitForFunction((id) => document.getElementById("job-id").textContent === id, jobId);
+  await waitForState(page, ["SUCCEEDED"], 30000);
+  await page.close();
+});
+
 test("recent jobs survive a reload and reopen a job", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
