@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * writes becomes a string inside a {@code message} field: checked under the real runtime
  * (aws-lambda-rie and the Java runtime interface client, {@code AWS_LAMBDA_LOG_FORMAT=JSON}).
  * A dependency-free writer rather than log4j2 and Powertools: the same output without their
- * start-up cost on every cold start (README § Observability has the figures).
+ * start-up cost on every cold start (README § Observability).
  */
 public final class Log {
     /** The levels the functions use, in Lambda's words. */

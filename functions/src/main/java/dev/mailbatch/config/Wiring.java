@@ -41,7 +41,7 @@ public record Wiring(
                 System.out::println);
     }
 
-    /** The same, with the clients and clock of another. */
+    /** This wiring with another DynamoDB client (a test's, whose calls pass through faults). */
     public Wiring withDynamo(Supplier<DynamoDbClient> other) {
         return new Wiring(env, other, sqs, ses, ssm, clock, logs);
     }

@@ -242,10 +242,11 @@ public final class ChunkProcessor {
             lastRecord = at;
         }
         faults.at(Faults.AFTER_RECORD);
-        if (!recorded.isEmpty()) {
+        ChunkResult result = ChunkResult.of(attempts, recorded);
+        if (!recorded.isEmpty() && late == 0 && result.retrying() == 0) {
+            // a chunk that leaves recipients to retry can not have finished its job: no read for it
             reportIfFinished(job.id(), lastRecord);
         }
-        ChunkResult result = ChunkResult.of(attempts, recorded);
         return late == 0 ? result : result.plus(new ChunkResult(0, 0, 0, late, null, false));
     }
 
