@@ -1,11 +1,13 @@
 // The web page in a real browser against the local runner: headless Debian Chromium driven by
-// playwright-core. Starts `infrastructure/bin/run --no-build` (built by the test command) on a
-// free port, uses the page as a person would, and stops the runner the way Ctrl-C does.
-// Screenshots: infrastructure/target/browser/*.png
+// playwright-core, with axe-core run on every screen (WCAG 2.0/2.1/2.2 A and AA, and axe's best
+// practices: 0 violations). Starts `infrastructure/bin/run --no-build` (built by the test command)
+// on a free port, uses the page as a person would, at 1280×800 and at 390×844, and stops the
+// runner the way Ctrl-C does. Screenshots: infrastructure/target/browser/*.png
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +16,9 @@ import { chromium } from "playwright-core";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const shots = path.join(root, "infrastructure/target/browser");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const DESKTOP = { width: 1280, height: 800 };
+const MOBILE = { width: 390, height: 844 };
 
 let runner;
 let output = "";
@@ -21,6 +26,8 @@ let base;
 let motoPid;
 let browser;
 let context; // one browser profile for all tests: local storage (recent jobs) carries over
+let mobile; // the same at a phone's size, with touch
+const checkedScreens = [];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -52,12 +59,13 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   const port = await freePort();
   base = "http://localhost:" + port;
-  // The page of test 5 is served from the other loopback name: the API allows that origin, as a
-  // deployment allows its page's with CorsAllowOrigin.
+  // The page of the CORS test is served from the other loopback name: the API allows that
+  // origin, as a deployment allows its page's with CorsAllowOrigin. Retries are quick and few,
+  // so a job whose provider keeps failing ends within seconds.
   runner = spawn("bash", [path.join(root, "infrastructure/bin/run"), "--no-build",
-    "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000"], {
+    "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000", "MaxDeliveries=5", "RetryBaseSeconds=1", "RetryMaxSeconds=2"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "2" },
+    env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   runner.stdout.on("data", (d) => { output += d; });
@@ -70,13 +78,36 @@ before(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context = await browser.newContext({ viewport: DESKTOP, locale: "en-US", acceptDownloads: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  mobile = await browser.newContext({ viewport: MOBILE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: "en-US" });
 });
 
 after(async () => {
   if (browser) await browser.close();
   if (runner && runner.exitCode === null) runner.kill("SIGKILL");
+  if (checkedScreens.length) console.log("axe-core: 0 violations on " + checkedScreens.length + " screens: " + checkedScreens.join(", "));
 });
+
+/**
+ * axe-core on the page as it is now: WCAG 2.0, 2.1 and 2.2 at A and AA, and axe's best
+ * practices. Injected through the DevTools protocol, which the page's CSP does not govern.
+ */
+async function axe(page, screen) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    resultTypes: ["violations"],
+  }));
+  const found = result.violations.map((v) => v.id + " (" + v.impact + "): " + v.help + "\n    "
+    + v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " — " + n.failureSummary.replace(/\s+/g, " ")).join("\n    "));
+  assert.deepEqual(found, [], "axe-core on " + screen + ":\n" + found.join("\n"));
+  checkedScreens.push(screen);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: false });
+}
 
 // Signs in as a person would on the local run: the account panel, a name, "Sign in locally".
 async function signIn(page, name = "alice") {
@@ -86,19 +117,42 @@ async function signIn(page, name = "alice") {
   await page.waitForFunction((who) => document.getElementById("account-summary").textContent === "Signed in as " + who, name);
 }
 
-async function fillBatch(page, emails, subject) {
+async function fillForm(page, emails, subject) {
   // as a paste does: the whole list at once (typing 10,000 lines key by key would take minutes)
   await page.$eval("#emails", (e, value) => { e.value = value; e.dispatchEvent(new Event("input")); }, emails.join("\n"));
   await page.fill("#subject", subject);
   await page.fill("#text", "Hello from the browser test.");
-  await page.click("#submit");
 }
 
+/** Presses Send and, when the confirmation opens, confirms it; returns the dialog's title. */
+async function send(page) {
+  await page.click("#submit");
+  await page.waitForSelector("#confirm[open]");
+  const title = await page.textContent("#confirm-title");
+  await page.click("#confirm-ok");
+  return title;
+}
+
+async function fillBatch(page, emails, subject) {
+  await fillForm(page, emails, subject);
+  return send(page);
+}
+
+const jobData = (page) => page.$eval("#job", (j) => ({ ...j.dataset }));
+
 async function waitForState(page, states, timeoutMs) {
-  await page.waitForFunction((s) => s.includes(document.getElementById("job-state").textContent), states, { timeout: timeoutMs, polling: 250 });
+  await page.waitForFunction((s) => s.includes(document.getElementById("job").dataset.state)
+    && (document.getElementById("job").dataset.pending === "0" || !["SUCCEEDED", "FAILED", "COMPLETED_WITH_FAILURES"].includes(document.getElementById("job").dataset.state)),
+  states, { timeout: timeoutMs, polling: 250 });
+}
+
+async function openOutbox(page) {
+  await page.waitForSelector("#outbox:not([hidden])");
+  if (!(await page.$eval("#outbox-details", (d) => d.open))) await page.click("#outbox-details summary");
 }
 
 async function setSink(page, latencyMs, failureRate, failureStatus) {
+  await openOutbox(page);
   await page.fill("#sink-latency", String(latencyMs));
   await page.fill("#sink-rate", String(failureRate));
   await page.fill("#sink-status", String(failureStatus));
@@ -110,23 +164,78 @@ async function setSink(page, latencyMs, failureRate, failureStatus) {
   }, JSON.stringify({ latencyMs, failureRate, failureStatus, lossRate: 0 }));
 }
 
-test("a batch sent from the page: the bar reaches 100 %, the outbox shows the emails", async () => {
+/** How an address cell wraps: its lines, and the parts between break opportunities split across lines. */
+function addressLines(page, selector) {
+  return page.$eval(selector, (td) => {
+    const tops = (node) => {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      return [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top);
+    };
+    const parts = [...td.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE);
+    const lines = (ys) => ys.sort((a, b) => a - b).filter((y, i) => i === 0 || y - ys[i - 1] > 4).length; // tops within 4 px: one line
+    return { lines: lines(parts.flatMap(tops)), brokenParts: parts.filter((p) => lines(tops(p)) > 1).map((p) => p.textContent) };
+  });
+}
+
+/** The page has no horizontal scroll: nothing is wider than the screen. */
+async function fitsWidth(page) {
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  assert.ok(widths[0] <= widths[1], "the page is " + widths[0] + " px wide in a " + widths[1] + " px screen");
+}
+
+test("the first screen: signed out, then signed in, at both sizes", async () => {
+  for (const [ctx, size] of [[context, "desktop"], [mobile, "mobile"]]) {
+    const page = await ctx.newPage();
+    await page.goto(base + "/");
+    await page.waitForSelector("#outbox:not([hidden])");
+    await axe(page, size + " signed out");
+    await signIn(page);
+    await axe(page, size + " signed in");
+    await fitsWidth(page);
+    await page.close();
+  }
+});
+
+test("a batch sent from the page: confirmed with its count, the bar reaches 100 %, the outbox shows the emails", async () => {
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await page.waitForSelector("#outbox:not([hidden])");
   const emails = Array.from({ length: 25 }, (_, i) => "reader" + i + "@example.com");
-  await fillBatch(page, [...emails, "READER0@example.com"], "Browser batch");
+  await fillForm(page, [...emails, "READER0@example.com"], "Browser batch");
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "25 recipients · 1 duplicate left out");
+  assert.equal(await page.$eval("#submit", (b) => b.getBoundingClientRect().bottom <= innerHeight), true, "Send is above the fold");
+  await page.click("#submit");
+  await page.waitForSelector("#confirm[open]");
+  assert.equal(await page.textContent("#confirm-title"), "Send \u201cBrowser batch\u201d to 25 recipients?");
+  assert.match(await page.textContent("#confirm-body"), /1 duplicate address is left out/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "confirm-ok");
+  await axe(page, "desktop send confirmation");
+  await shot(page, "desktop-send");
+  await page.click("#confirm-ok");
   await waitForState(page, ["SUCCEEDED"], 60000);
+  assert.equal(await page.textContent("#job-heading"), "Browser batch");
+  assert.equal(await page.textContent("#job-state"), "Sent");
   assert.equal(await page.getAttribute("#bar", "aria-valuenow"), "100");
-  assert.match(await page.textContent("#job-counts"), /sent 25 · failed 0 · pending 0 of 25/);
+  assert.equal(await page.getAttribute("#bar", "aria-valuetext"), "25 of 25 done (100 %)");
+  assert.deepEqual(await page.$$eval(".legend b", (bs) => bs.map((b) => b.textContent)), ["25", "0", "0", "0"]);
+  assert.match(await page.textContent("#job-timing"), /^Took \d/);
+  await page.waitForFunction(() => document.getElementById("job-announce").textContent === "Sent: 25 sent, 0 failed.");
   await page.waitForFunction(() => /^25 emails accepted/.test(document.getElementById("outbox-counts").textContent));
   const outbox = await json("GET", base + "/_local/outbox?limit=100");
   assert.deepEqual(outbox.items.map((e) => e.to).sort(), emails.slice().sort());
   assert.equal(outbox.duplicateDeliveries, 0);
-  assert.match(await page.textContent("#recent-jobs"), /Browser batch — 25 recipients/);
-  await page.screenshot({ path: path.join(shots, "succeeded.png"), fullPage: true });
+  assert.match(await page.textContent("#recent-jobs"), /Browser batch · 25 recipients · Sent/);
+  // the sent recipients are listed too, page by page, with counts
+  await page.waitForFunction(() => document.getElementById("recipients-heading").textContent === "Recipients: sent (25)");
+  assert.equal(await page.textContent("#recipients-range"), "1–20 of 25");
+  await page.click("#recipients-next");
+  await page.waitForFunction(() => document.getElementById("recipients-range").textContent === "21–25 of 25");
+  await axe(page, "desktop succeeded");
+  // the check can fail: the progress bar without its name (as the page had it) is a violation
+  await page.$eval("#bar", (bar) => bar.removeAttribute("aria-labelledby"));
+  await assert.rejects(axe(page, "a progress bar without a name"), /aria-progressbar-name/);
   await page.close();
 });
 
@@ -135,7 +244,7 @@ test("the outbox pages and searches: by recipient, subject and job, with counts"
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await page.waitForSelector("#outbox:not([hidden])");
+  await openOutbox(page);
   const emails = Array.from({ length: 45 }, (_, i) => "pager" + i + "@example.com");
   await fillBatch(page, emails, "Paging batch");
   await waitForState(page, ["SUCCEEDED"], 60000);
@@ -169,6 +278,7 @@ test("the outbox pages and searches: by recipient, subject and job, with counts"
   await page.fill("#outbox-job", job);
   await page.click("#outbox-search button[type=submit]");
   await page.waitForFunction(() => document.getElementById("outbox-matching").textContent === "Emails 1–20 of 45 matching, newest first");
+  await axe(page, "desktop outbox");
   await page.screenshot({ path: path.join(shots, "outbox.png"), fullPage: true });
 
   await page.fill("#outbox-job", "no-such-job");
@@ -178,63 +288,157 @@ test("the outbox pages and searches: by recipient, subject and job, with counts"
   await page.close();
 });
 
-test("invalid input: the API's errors are shown next to the fields and no job is opened", async () => {
+test("invalid input is caught before sending: lines named, fields marked, focus on the first; the API's own errors land by their fields", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await fillBatch(page, ["fine@example.com", "not-an-address"], "");
-  await page.waitForSelector('.field-error[data-field="emails"]:not(:empty)');
-  assert.match(await page.textContent('.field-error[data-field="emails"]'), /emails\[1\]/);
-  assert.notEqual((await page.textContent('.field-error[data-field="subject"]')).trim(), "");
+  let posts = 0;
+  page.on("request", (r) => { if (r.method() === "POST" && r.url().endsWith("/emails")) posts++; });
+  await page.$eval("#emails", (e) => { e.value = "fine@example.com\nnot-an-address\n\"Carl\" <carl@example.com>, ada@example"; e.dispatchEvent(new Event("input")); });
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients · 2 entries are not an address");
+  assert.deepEqual(await page.$$eval("#emails-problem-list li", (lis) => lis.map((li) => li.textContent)), [
+    "Line 2: not-an-address — must look like local-part@domain", "Line 3: ada@example — has a domain without a dot"]);
+  await page.click("#submit"); // subject and text left empty too
+  await page.waitForSelector("#form-error:not(:empty)");
+  assert.equal(await page.isVisible("#confirm"), false, "no confirmation for a batch that can not be sent");
+  assert.equal(await page.textContent("#form-error"), "Fix the 3 fields marked below, then send.");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "emails", "focus moves to the first field in error");
+  for (const field of ["emails", "subject", "text"]) {
+    assert.equal(await page.getAttribute("#" + field, "aria-invalid"), "true", field);
+    assert.match(await page.getAttribute("#" + field, "aria-describedby"), new RegExp(field + "-error"));
+    assert.notEqual((await page.textContent("#" + field + "-error")).trim(), "", field);
+  }
+  await axe(page, "desktop form errors");
+  await page.click("#remove-invalid");
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients");
+  assert.equal(await page.inputValue("#emails"), "fine@example.com\n\"Carl\" <carl@example.com>");
+  assert.equal(await page.getAttribute("#emails", "aria-invalid"), null);
+
+  // Enter in Subject asks first; Escape goes back and sends nothing
+  await page.fill("#text", "Body");
+  await page.fill("#subject", "Entered");
+  await page.press("#subject", "Enter");
+  await page.waitForSelector("#confirm[open]");
+  assert.equal(await page.textContent("#confirm-title"), "Send \u201cEntered\u201d to 2 recipients?");
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.getElementById("confirm").open);
+  assert.equal(posts, 0);
+
+  // what only the API knows: the sender is not one of the deployment's
+  await page.fill("#from", "someone@elsewhere.example");
+  await send(page);
+  await page.waitForSelector("#from-error:not(:empty)");
+  assert.equal(posts, 1);
+  assert.equal(await page.getAttribute("#from", "aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "from");
   assert.equal(await page.isHidden("#job"), true);
+
+  // an address the API refuses for a reason of its own is named by its line, not "emails[1]"
+  await page.fill("#from", "");
+  await page.route("**/emails", (route) => route.fulfill({ status: 400, contentType: "application/json",
+    body: JSON.stringify({ error: { code: "INVALID_REQUEST", message: "The batch is not valid.", details: [{ field: "emails[1]", message: "is refused" }] } }) }));
+  await send(page);
+  await page.waitForSelector("#emails-error:not(:empty)");
+  assert.equal(await page.textContent("#emails-error"), "Line 2 (carl@example.com) is refused");
+  assert.equal(await page.textContent("#form-error"), "The batch is not valid.");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "emails");
   await page.close();
 });
 
-test("the outbox told to fail: the job ends FAILED and lists each recipient with the reason", async () => {
+test("a CSV upload: its email column, named addresses, rows skipped with their numbers, the same file twice adds nothing", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await page.waitForSelector("#outbox:not([hidden])");
+  const csv = "name,email,team\nAda,ada@example.com,eng\n\"Hopper, Grace\",\"Grace Hopper <grace@example.org>\",navy\nNobody,,ops\n\"Broken,x@example.com\n";
+  const upload = () => page.setInputFiles("#emails-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await upload();
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients");
+  assert.equal(await page.inputValue("#emails"), "ada@example.com\n\"Grace Hopper\" <grace@example.org>");
+  assert.equal(await page.textContent("#import-summary"),
+    "people.csv: 3 rows (column \u201cemail\u201d) · 2 addresses added · 2 rows skipped: row 4 has no email cell; row 5 has a quote that is not closed.");
+  await upload();
+  await page.waitForFunction(() => /0 addresses added · 2 were already in the list/.test(document.getElementById("import-summary").textContent));
+  assert.equal(await page.textContent("#emails-count"), "2 recipients");
+  await page.setInputFiles("#emails-file", { name: "list.txt", mimeType: "text/plain", buffer: Buffer.from("x@example.com\nADA@example.com\ny@example.com\n") });
+  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "4 recipients");
+  assert.match(await page.textContent("#import-summary"), /^list\.txt: 3 rows · 2 addresses added · 1 was already in the list\.$/);
+  await axe(page, "desktop import summary");
+  await page.close();
+});
+
+test("the provider refuses every email: the job ends failed, each recipient listed with a category, paged with counts, exported and copied", async () => {
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await signIn(page);
   await setSink(page, 0, 1, 422);
-  const emails = Array.from({ length: 12 }, (_, i) => "bounce" + i + "@example.com");
+  const emails = Array.from({ length: 25 }, (_, i) => "bounce" + String(i).padStart(2, "0") + "@example.com");
   await fillBatch(page, emails, "Doomed batch");
   await waitForState(page, ["FAILED"], 60000);
-  assert.match(await page.textContent("#job-counts"), /sent 0 · failed 12 · pending 0 of 12/);
-  await page.waitForSelector("#failures:not([hidden])");
-  await page.waitForFunction(() => document.querySelectorAll("#failures-rows tr").length === 10);
-  assert.match(await page.textContent("#failures-rows"), /provider answered 422/);
-  const firstPage = await page.textContent("#failures-rows");
-  await page.click("#failures-next");
-  await page.waitForFunction(() => document.querySelectorAll("#failures-rows tr").length === 2);
-  const secondPage = await page.textContent("#failures-rows");
-  const listed = [...(firstPage + secondPage).matchAll(/bounce\d+@example\.com/g)].map((m) => m[0]);
-  assert.deepEqual(listed.sort(), emails.slice().sort());
-  await page.screenshot({ path: path.join(shots, "failed.png"), fullPage: true });
+  assert.equal(await page.textContent("#job-state"), "Failed");
+  assert.deepEqual(await page.$$eval(".legend b", (bs) => bs.map((b) => b.textContent)), ["0", "25", "0", "0"]);
+  await page.waitForFunction(() => document.getElementById("recipients-heading").textContent === "Recipients: failed (25)");
+  await page.waitForFunction(() => document.querySelectorAll("#recipients-rows tr").length === 20);
+  assert.equal(await page.textContent("#recipients-range"), "1–20 of 25");
+  const firstRow = await page.$$eval("#recipients-rows tr:first-child td", (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(firstRow.slice(0, 2), ["bounce00@example.com", "Failed"]);
+  assert.match(firstRow[2], /^Rejected by the provider \(HTTP 422\)provider answered 422/);
+  assert.equal(firstRow[3], "No", "a refusal is not retried by a redrive");
+  assert.deepEqual(await addressLines(page, "#recipients-rows tr:first-child td:first-child"), { lines: 1, brokenParts: [] });
+  await axe(page, "desktop failed");
+  await shot(page, "desktop-failure");
+  await page.click("#recipients-next");
+  await page.waitForFunction(() => document.getElementById("recipients-range").textContent === "21–25 of 25");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+  assert.match(download.suggestedFilename(), /^mailbatch-[0-9a-f-]{36}-failed\.csv$/);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\r\n");
+  assert.equal(csv[0], "email,status,attempts,category,error,retryable,sentAt,providerMessageId");
+  assert.equal(csv.length, 26);
+  assert.match(csv[1], /^bounce00@example\.com,FAILED,1,Rejected by the provider \(HTTP 422\),"provider answered 422: \{""error"":""injected failure .*""\}",false,,$/);
+  await page.click("#copy-addresses");
+  await page.waitForFunction(() => document.getElementById("recipients-note").textContent === "Copied 25 addresses.");
+  assert.deepEqual((await page.evaluate(() => navigator.clipboard.readText())).split("\n"), emails);
+  await page.selectOption("#recipients-status", "SENT");
+  await page.waitForFunction(() => document.getElementById("recipients-note").textContent === "None sent yet.");
+  assert.equal(await page.isHidden("#recipients-pager"), true, "no pager without a second page");
   await setSink(page, 0, 0, 503);
   await page.close();
 });
 
-test("a CSV upload fills the recipients from its email column", async () => {
+test("a provider that keeps failing transiently: the page says what is retried and why, and the failures are marked for a redrive", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  const csv = "name,email,team\nAda,ada@example.com,eng\n\"Hopper, Grace\",grace@example.org,navy\n";
-  await page.setInputFiles("#emails-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "2 recipients");
-  assert.equal(await page.inputValue("#emails"), "ada@example.com\ngrace@example.org");
-  await page.setInputFiles("#emails-file", { name: "list.txt", mimeType: "text/plain", buffer: Buffer.from("x@example.com\ny@example.com\n") });
-  await page.waitForFunction(() => document.getElementById("emails-count").textContent === "4 recipients");
+  await setSink(page, 0, 1, 503);
+  await fillBatch(page, ["flaky1@example.com", "flaky2@example.com", "flaky3@example.com"], "Flaky provider");
+  await page.waitForFunction(() => /^Retrying 3 recipients after a failed attempt \(latest: Provider error \(HTTP 503\)\)/
+    .test(document.getElementById("job-retrying").textContent), null, { timeout: 60000, polling: 250 });
+  assert.equal(await page.isVisible("#job-retrying"), true);
+  await axe(page, "desktop retrying");
+  await shot(page, "desktop-retrying");
+  await waitForState(page, ["FAILED"], 120000);
+  await page.waitForFunction(() => document.querySelectorAll("#recipients-rows tr").length === 3);
+  const retryable = await page.$$eval("#recipients-rows tr td:nth-child(4)", (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(retryable, ["Yes", "Yes", "Yes"]);
+  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
-test("a page served from another origin calls the API through CORS", async () => {
+test("a page served from another origin calls the API through CORS; Settings checks the address and applies it without a reload", async () => {
   const page = await context.newPage();
   const otherOrigin = base.replace("localhost", "127.0.0.1");
   await page.goto(otherOrigin + "/");
+  await page.evaluate(() => { window.notReloaded = true; });
   await page.click("#settings summary");
+  await page.fill("#api-base", "not a url");
+  await page.click("#save-settings");
+  await page.waitForSelector("#api-base-error:not(:empty)");
+  assert.equal(await page.getAttribute("#api-base", "aria-invalid"), "true");
+  await axe(page, "desktop settings error");
   await page.fill("#api-base", base);
   await page.click("#save-settings");
-  await page.waitForLoadState("load");
+  await page.waitForFunction(() => /^Saved: the page calls http:\/\/localhost:\d+\.$/.test(document.getElementById("settings-saved").textContent));
+  assert.equal(await page.evaluate(() => window.notReloaded), true, "the page was not reloaded");
   // A page of another origin can not use the local sign-in: a token from elsewhere is pasted in.
   assert.equal(await page.isVisible("#signin-local"), false);
   const minted = await json("POST", base + "/_local/token", { sub: "alice" });
@@ -244,23 +448,29 @@ test("a page served from another origin calls the API through CORS", async () =>
   await page.waitForFunction(() => document.getElementById("account-summary").textContent === "Signed in as alice");
   await fillBatch(page, ["cors@example.com"], "Cross-origin batch");
   await waitForState(page, ["SUCCEEDED"], 60000);
-  assert.match(await page.textContent("#job-counts"), /sent 1 · failed 0 · pending 0 of 1/);
+  assert.equal((await jobData(page)).sent, "1");
   await page.close();
 });
 
-test("10,000 recipients with the outbox at 100 ms per email drain, and the page shows the counts", async () => {
+test("10,000 recipients with the outbox at 100 ms per email drain; the page shows rate, time left and separated thousands", async () => {
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await page.waitForSelector("#outbox:not([hidden])");
   await setSink(page, 100, 0, 503);
   const emails = Array.from({ length: 10000 }, (_, i) => "member" + i + "@example.com");
   const started = Date.now();
-  await fillBatch(page, emails, "Ten thousand");
+  const title = await fillBatch(page, emails, "Ten thousand");
+  assert.equal(title, "Send \u201cTen thousand\u201d to 10,000 recipients?");
+  await page.waitForFunction(() => /^Elapsed .* · [\d,]+ emails\/s · about .* left\.$/.test(document.getElementById("job-timing").textContent),
+    null, { timeout: 60000, polling: 250 });
+  assert.equal(await page.textContent("#job-state"), "Sending");
+  await axe(page, "desktop progress");
+  await shot(page, "desktop-progress");
   await waitForState(page, ["SUCCEEDED", "COMPLETED_WITH_FAILURES", "FAILED"], 600000);
   const seconds = (Date.now() - started) / 1000;
-  assert.match(await page.textContent("#job-counts"), /sent 10000 · failed 0 · pending 0 of 10000/);
+  assert.equal(await page.textContent("#job-counts"), "10,000 of 10,000 recipients done (100 %)");
+  assert.equal((await jobData(page)).sent, "10000");
   assert.equal(await page.getAttribute("#bar", "aria-valuenow"), "100");
   const outbox = await json("GET", base + "/_local/outbox?limit=0");
   assert.equal(outbox.emails, 10000);
@@ -271,28 +481,89 @@ test("10,000 recipients with the outbox at 100 ms per email drain, and the page 
   await page.close();
 });
 
-test("a slow batch cancelled from the page: the rest is never sent and the counts add up", async () => {
+test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until nothing is pending, the rest never sent", async () => {
   await json("DELETE", base + "/_local/outbox");
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  await page.waitForSelector("#outbox:not([hidden])");
   await setSink(page, 200, 0, 503);
   const emails = Array.from({ length: 300 }, (_, i) => "slow" + i + "@example.com");
   await fillBatch(page, emails, "Cancelled batch");
-  await page.waitForFunction(() => /sent [1-9]/.test(document.getElementById("job-counts").textContent), null, { timeout: 60000 });
+  await page.waitForFunction(() => Number(document.getElementById("job").dataset.sent) > 0, null, { timeout: 60000 });
   await page.click("#cancel");
-  await waitForState(page, ["CANCELLED"], 10000);
-  await page.waitForFunction(() => /pending 0 of 300/.test(document.getElementById("job-counts").textContent), null, { timeout: 60000, polling: 250 });
-  const counts = await page.textContent("#job-counts");
-  const [, sent, cancelled] = /sent (\d+) · failed 0 · cancelled (\d+)/.exec(counts).map(Number);
-  assert.ok(cancelled > 0, counts);
-  assert.equal(sent + cancelled, 300, counts);
+  await page.waitForSelector("#confirm[open]");
+  assert.equal(await page.textContent("#confirm-title"), "Cancel \u201cCancelled batch\u201d?");
+  assert.match(await page.textContent("#confirm-body"), /not been sent yet; they will not be\..*can not be recalled/);
+  await axe(page, "desktop cancel confirmation");
+  await shot(page, "desktop-cancel");
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { polling: "raf" });
+  assert.match(await page.textContent("#job-cancel-note"), /^Cancelling: the workers are stopping, and [\d,]+ recipients? (is|are) not settled yet\. Emails already handed to the provider/);
   assert.equal(await page.isHidden("#cancel"), true);
+  await axe(page, "desktop cancelling");
+  await page.waitForFunction(() => document.getElementById("job").dataset.pending === "0", null, { timeout: 60000, polling: 250 });
+  assert.equal(await page.textContent("#job-state"), "Cancelled");
+  const { sent, failed, cancelled } = await jobData(page);
+  assert.equal(failed, "0");
+  assert.ok(Number(cancelled) > 0);
+  assert.equal(Number(sent) + Number(cancelled), 300);
+  assert.equal(await page.textContent("#job-cancel-note"), "Cancelled: " + Number(sent).toLocaleString("en-US") + " emails were sent before the cancel took effect; "
+    + Number(cancelled).toLocaleString("en-US") + " were never sent.");
   // pending 0: every chunk recorded its outcomes, and a chunk records only after its sends returned
   const outbox = await json("GET", base + "/_local/outbox?limit=1");
-  assert.equal(outbox.emails, sent, "the outbox got exactly the emails counted as sent");
-  await page.screenshot({ path: path.join(shots, "cancelled.png"), fullPage: true });
+  assert.equal(outbox.emails, Number(sent), "the outbox got exactly the emails counted as sent");
+  await axe(page, "desktop cancelled");
+  await shot(page, "desktop-cancelled");
+  await setSink(page, 0, 0, 503);
+  await page.close();
+});
+
+test("on a phone: send, progress, cancel and failure screens fit the width, tables become cards, axe-core passes", async () => {
+  const page = await mobile.newPage();
+  await page.goto(base + "/");
+  await signIn(page);
+  await setSink(page, 500, 0, 503);
+  await fillForm(page, Array.from({ length: 1000 }, (_, i) => "phone" + i + "@example.com"), "Phone batch");
+  await page.click("#submit");
+  await page.waitForSelector("#confirm[open]");
+  await axe(page, "mobile send confirmation");
+  await shot(page, "mobile-send");
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => Number(document.getElementById("job").dataset.sent) > 0, null, { timeout: 60000 });
+  await page.waitForFunction(() => /emails\/s/.test(document.getElementById("job-timing").textContent), null, { timeout: 30000 });
+  await fitsWidth(page);
+  await axe(page, "mobile progress");
+  await shot(page, "mobile-progress");
+  await page.click("#cancel");
+  await page.waitForSelector("#confirm[open]");
+  await axe(page, "mobile cancel confirmation");
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { polling: "raf" });
+  await shot(page, "mobile-cancel");
+  await page.waitForFunction(() => document.getElementById("job").dataset.pending === "0", null, { timeout: 60000, polling: 250 });
+  await axe(page, "mobile cancelled");
+
+  await setSink(page, 0, 1, 422);
+  await fillBatch(page, ["a.very.long.address.that.needs.room@subdomain.example.org", "short@example.com"], "Phone failures");
+  await waitForState(page, ["FAILED"], 60000);
+  await page.waitForFunction(() => document.querySelectorAll("#recipients-rows tr").length === 2);
+  await page.$eval("#recipients", (e) => e.scrollIntoView());
+  await fitsWidth(page);
+  // a cell is a card line under its column's name, and an address is never broken inside a word
+  const cell = await page.$eval("#recipients-rows tr:first-child td", (td) => ({ display: getComputedStyle(td).display,
+    label: getComputedStyle(td, "::before").content, wordBreak: getComputedStyle(td).wordBreak }));
+  assert.equal(cell.display, "grid");
+  assert.equal(cell.label, "\"Address\"");
+  assert.notEqual(cell.wordBreak, "break-all");
+  const address = await addressLines(page, "#recipients-rows tr:first-child td:first-child");
+  assert.ok(address.lines > 1 && address.brokenParts.length === 0, JSON.stringify(address)); // wraps, after "." or "@" only
+  const timeCell = await page.$eval("#outbox-rows tr:first-child td:last-child", (td) => getComputedStyle(td).whiteSpace).catch(() => "nowrap");
+  assert.equal(timeCell, "nowrap", "a time is never broken (\"10:54:17 A M\")");
+  await axe(page, "mobile failed");
+  await shot(page, "mobile-failure");
+  await openOutbox(page);
+  await fitsWidth(page);
+  await axe(page, "mobile outbox");
   await setSink(page, 0, 0, 503);
   await page.close();
 });
@@ -315,8 +586,9 @@ test("an answer lost on the way back: pressing Send again opens the same job, no
   });
   await fillBatch(page, ["twice@example.com"], "Sent twice");
   await page.waitForSelector("#form-error:not(:empty)");
+  assert.match(await page.textContent("#form-error"), /press Send again to retry \(the same batch is never sent twice\)/);
   assert.ok(firstJobId);
-  await page.click("#submit");
+  await send(page);
   await waitForState(page, ["SUCCEEDED"], 60000);
   assert.equal(await page.textContent("#job-id"), firstJobId);
   assert.equal(posts, 2);
@@ -342,7 +614,7 @@ test("pressing Send again after a success opens the same job; the job is in view
   assert.equal(await page.evaluate(() => location.hash), "#job=" + jobId);
 
   const replayed = page.waitForResponse((r) => r.url().endsWith("/emails") && r.request().method() === "POST");
-  await page.click("#submit");
+  assert.equal(await send(page), "This batch was sent already");
   const answer = await replayed;
   assert.equal(answer.status(), 202);
   assert.equal(answer.headers()["idempotent-replayed"], "true");
@@ -355,18 +627,32 @@ test("pressing Send again after a success opens the same job; the job is in view
   await page.reload();
   await page.waitForFunction((id) => document.getElementById("job-id").textContent === id, jobId);
   await waitForState(page, ["SUCCEEDED"], 30000);
+  assert.equal(await page.textContent("#job-heading"), "Pressed twice");
   await page.close();
 });
 
-test("recent jobs survive a reload and reopen a job", async () => {
+test("recent jobs are read again on load (none listed stale) and reopen a job", async () => {
   const page = await context.newPage();
   await page.goto(base + "/");
   await signIn(page);
-  // local storage is per origin: the jobs sent from this origin above
+  // local storage is per origin: the jobs sent from this origin above. One is made stale, as a
+  // tab closed while its job ran leaves it.
   await page.waitForFunction(() => /Browser batch/.test(document.getElementById("recent-jobs").textContent));
-  await page.click("text=Doomed batch — 12 recipients");
+  await page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith(".alice"));
+    const jobs = JSON.parse(localStorage.getItem(key));
+    const job = jobs.find((j) => j.subject === "Browser batch");
+    Object.assign(job, { state: "PENDING", pending: 25 });
+    localStorage.setItem(key, JSON.stringify(jobs));
+  });
+  await page.reload();
+  await page.waitForFunction(() => /Browser batch · 25 recipients · Sent/.test(document.getElementById("recent-jobs").textContent), null, { timeout: 10000 });
+  await page.click("#recent-jobs button:text-is('Doomed batch')");
   await waitForState(page, ["FAILED"], 10000);
-  assert.match(await page.textContent("#job-counts"), /failed 12/);
+  const top = await page.evaluate(() => document.getElementById("job").getBoundingClientRect().top);
+  assert.ok(top > -1 && top < 100, "the reopened job's panel is at the top of the view, at " + top);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "job-heading");
+  assert.equal((await jobData(page)).failed, "25");
   await page.close();
 });
 
