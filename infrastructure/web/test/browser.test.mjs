@@ -3,7 +3,7 @@
 // practices: 0 violations). Starts `infrastructure/bin/run --no-build` (built by the test command)
 // on a free port, uses the page as a person would, at 1280×800 and at 390×844, and stops the
 // runner the way Ctrl-C does. Screenshots: infrastructure/target/browser/*.png
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -60,10 +60,11 @@ before(async () => {
   const port = await freePort();
   base = "http://localhost:" + port;
   // The page of the CORS test is served from the other loopback name: the API allows that
-  // origin, as a deployment allows its page's with CorsAllowOrigin. Retries are quick and few,
-  // so a job whose provider keeps failing ends within seconds.
+  // origin, as a deployment allows its page's with CorsAllowOrigin. Retries are quick and few, so
+  // a job whose provider keeps failing ends within seconds, yet not before 9 (1 + 4 × 2 s, the
+  // shortest equal-jittered delays): long enough for the page to see it stall and say why.
   runner = spawn("bash", [path.join(root, "infrastructure/bin/run"), "--no-build",
-    "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000", "MaxDeliveries=5", "RetryBaseSeconds=1", "RetryMaxSeconds=2"], {
+    "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000", "MaxDeliveries=6", "RetryBaseSeconds=2", "RetryMaxSeconds=4"], {
     cwd: root,
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -87,6 +88,13 @@ after(async () => {
   if (browser) await browser.close();
   if (runner && runner.exitCode === null) runner.kill("SIGKILL");
   if (checkedScreens.length) console.log("axe-core: 0 violations on " + checkedScreens.length + " screens: " + checkedScreens.join(", "));
+});
+
+// Whatever a test did to the outbox, the next one starts with a healthy one.
+afterEach(async () => {
+  if (runner && runner.exitCode === null && runner.signalCode === null) {
+    await json("PUT", base + "/_local/sink", { latencyMs: 0, failureRate: 0, failureStatus: 503, lossRate: 0 }).catch(() => null);
+  }
 });
 
 /**
@@ -178,10 +186,19 @@ function addressLines(page, selector) {
   });
 }
 
-/** The page has no horizontal scroll: nothing is wider than the screen. */
+/**
+ * The page has no horizontal scroll: nothing is wider than the screen. Compared with the screen's
+ * own width: on a phone the layout viewport (innerWidth) grows to what overflows it.
+ */
 async function fitsWidth(page) {
-  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
-  assert.ok(widths[0] <= widths[1], "the page is " + widths[0] + " px wide in a " + widths[1] + " px screen");
+  const screen = page.viewportSize().width;
+  const wide = await page.evaluate((width) => [...document.querySelectorAll("body *")]
+    .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > width + 0.5
+      && !e.closest(".visually-hidden")) // clipped to nothing: not seen
+    .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).split(" ")[0] : "")
+      + " to " + Math.round(e.getBoundingClientRect().right) + " px").slice(0, 5), screen);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= screen && wide.length === 0, "the page is " + width + " px wide on a " + screen + " px screen: " + wide.join(", "));
 }
 
 test("the first screen: signed out, then signed in, at both sizes", async () => {
@@ -526,7 +543,9 @@ test("on a phone: send, progress, cancel and failure screens fit the width, tabl
   await fillForm(page, Array.from({ length: 1000 }, (_, i) => "phone" + i + "@example.com"), "Phone batch");
   await page.click("#submit");
   await page.waitForSelector("#confirm[open]");
+  await fitsWidth(page); // the page and the dialog, with the outbox open
   await axe(page, "mobile send confirmation");
+  await page.evaluate(() => scrollTo(0, 0));
   await shot(page, "mobile-send");
   await page.click("#confirm-ok");
   await page.waitForFunction(() => Number(document.getElementById("job").dataset.sent) > 0, null, { timeout: 60000 });
