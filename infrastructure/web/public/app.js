@@ -72,6 +72,7 @@ function signedIn(value) {
   renderRecent();
   refreshRecent();
   $("account").open = false;
+  if (jobInUrl()) openJob(jobInUrl()); // a link opened before signing in: its job, now readable
 }
 
 function showAccount() {
@@ -458,6 +459,7 @@ function observe(job) {
   const now = Date.now();
   const done = job.sent + job.failed + job.cancelled;
   current.job = job;
+  if (job.subject) $("job-heading").textContent = job.subject;
   if (done !== current.lastDone) {
     current.lastDone = done;
     current.lastProgressAt = now;
@@ -809,8 +811,9 @@ function remember(job) {
 function updateRecent(status) {
   const jobs = recentJobs();
   const job = jobs.find((j) => j.jobId === status.jobId);
-  if (job && (job.state !== status.state || job.pending !== status.pending)) {
-    Object.assign(job, { state: status.state, pending: status.pending, sent: status.sent, failed: status.failed, cancelled: status.cancelled });
+  if (job && (job.state !== status.state || job.pending !== status.pending || (status.subject && job.subject !== status.subject))) {
+    Object.assign(job, { state: status.state, pending: status.pending, sent: status.sent, failed: status.failed, cancelled: status.cancelled,
+      subject: status.subject || job.subject });
     saveRecent(jobs);
   }
 }

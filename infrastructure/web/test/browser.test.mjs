@@ -648,6 +648,15 @@ test("pressing Send again after a success opens the same job; the job is in view
   await waitForState(page, ["SUCCEEDED"], 30000);
   assert.equal(await page.textContent("#job-heading"), "Pressed twice");
   await page.close();
+
+  // the link in another browser (nothing remembered there): opened once signed in, headed by its subject
+  const elsewhere = await browser.newContext({ viewport: DESKTOP, locale: "en-US" });
+  const other = await elsewhere.newPage();
+  await other.goto(base + "/#job=" + jobId);
+  await signIn(other);
+  await waitForState(other, ["SUCCEEDED"], 30000);
+  assert.equal(await other.textContent("#job-heading"), "Pressed twice");
+  await elsewhere.close();
 });
 
 test("recent jobs are read again on load (none listed stale) and reopen a job", async () => {

@@ -8,6 +8,7 @@ import java.util.Map;
 /** A job as the API shows it: GET /emails/{jobId}, and the answer to DELETE. */
 record JobView(
         String jobId,
+        String subject,
         String state,
         long total,
         long sent,
@@ -26,6 +27,7 @@ record JobView(
     static JobView of(Job job) {
         return new JobView(
                 job.id(),
+                job.title(),
                 job.state().name(),
                 job.total(),
                 job.counts().sent(),

@@ -180,7 +180,8 @@ final class SubmitBatch {
                 chunks,
                 request.duplicatesRemoved(),
                 now,
-                now.plus(config.retention()));
+                now.plus(config.retention()),
+                request.subject());
     }
 
     private void enqueue(Job job, List<ChunkMessage> chunks, String key, Consumer<String> warnings) {

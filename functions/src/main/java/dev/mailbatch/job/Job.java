@@ -11,6 +11,8 @@ import java.time.Instant;
  * @param counts its recipients done so far (a job whose submit never finished counts them all FAILED)
  * @param reason why the job was abandoned, or null
  * @param duplicatesRemoved addresses dropped at submit as repeats (part of the submit's answer)
+ * @param title the batch's email subject, cut to {@link #TITLE_LENGTH} characters: what its owner
+ *     knows the job by (null for a job stored before it was kept)
  */
 public record Job(
         String id,
@@ -21,7 +23,8 @@ public record Job(
         Lifecycle lifecycle,
         String reason,
         int duplicatesRemoved,
-        Instant expiresAt) {
+        Instant expiresAt,
+        String title) {
 
     /**
      * How long a job may wait for its submit to finish enqueueing before it is abandoned: well
@@ -32,11 +35,38 @@ public record Job(
     public static final String ABANDONED_REASON =
             "the submit did not finish putting the job on the queue; nothing was sent";
 
+    /** The most of a subject a job keeps as its title: its item stays small, whatever the subject. */
+    public static final int TITLE_LENGTH = 200;
+
     /** A job as submitted, before any work. */
     public static Job submitted(
-            String id, String owner, long total, int chunks, int duplicatesRemoved, Instant now, Instant expiresAt) {
+            String id,
+            String owner,
+            long total,
+            int chunks,
+            int duplicatesRemoved,
+            Instant now,
+            Instant expiresAt,
+            String subject) {
         return new Job(
-                id, owner, total, chunks, Counts.ZERO, Lifecycle.created(now), null, duplicatesRemoved, expiresAt);
+                id,
+                owner,
+                total,
+                chunks,
+                Counts.ZERO,
+                Lifecycle.created(now),
+                null,
+                duplicatesRemoved,
+                expiresAt,
+                titleOf(subject));
+    }
+
+    /** A subject as a title: its first {@link #TITLE_LENGTH} characters (code points), with "…" when cut. */
+    public static String titleOf(String subject) {
+        if (subject == null || subject.codePointCount(0, subject.length()) <= TITLE_LENGTH) {
+            return subject;
+        }
+        return subject.substring(0, subject.offsetByCodePoints(0, TITLE_LENGTH - 1)) + "…";
     }
 
     /** Whether {@code caller} may see and change this job: only the one who submitted it. */

@@ -36,6 +36,9 @@ final class JobItems {
         item.put("createdAt", time(job.lifecycle().createdAt()));
         item.put("updatedAt", time(job.lifecycle().updatedAt()));
         item.put("expiresAt", n(job.expiresAt().getEpochSecond()));
+        if (job.title() != null) {
+            item.put("title", s(job.title()));
+        }
         return item;
     }
 
@@ -74,6 +77,7 @@ final class JobItems {
                         instant(item, "abandonedAt")),
                 str(item, "reason"),
                 (int) num(item, "duplicatesRemoved"),
-                Instant.ofEpochSecond(num(item, "expiresAt")));
+                Instant.ofEpochSecond(num(item, "expiresAt")),
+                str(item, "title"));
     }
 }

@@ -12,12 +12,12 @@ class JobTest {
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
 
     private static Job job(long total, Counts counts, Lifecycle lifecycle) {
-        return new Job("j1", "alice", total, 1, counts, lifecycle, null, 0, T0.plusSeconds(86_400));
+        return new Job("j1", "alice", total, 1, counts, lifecycle, null, 0, T0.plusSeconds(86_400), "Hello");
     }
 
     @Test
     void aSubmittedJobIsPendingWithNothingDoneAndNothingElseReached() {
-        Job job = Job.submitted("j1", "alice", 3, 1, 2, T0, T0.plusSeconds(60));
+        Job job = Job.submitted("j1", "alice", 3, 1, 2, T0, T0.plusSeconds(60), "Hello");
 
         assertThat(job.counts()).isEqualTo(Counts.ZERO);
         assertThat(job.lifecycle()).isEqualTo(new Lifecycle(T0, T0, null, null, null, null));
@@ -28,6 +28,19 @@ class JobTest {
         assertThat(job.isAbandoned()).isFalse();
         assertThat(job.isCancelRequested()).isFalse();
         assertThat(job.finishedAt()).isNull();
+        assertThat(job.title()).isEqualTo("Hello");
+    }
+
+    @Test
+    void aLongSubjectIsKeptAsItsFirst200CharactersWithAnEllipsis() {
+        String emoji = "\uD83D\uDCE7"; // one character, two UTF-16 units: never cut in half
+        String atTheLimit = "x".repeat(199) + emoji;
+        assertThat(Job.titleOf(atTheLimit)).isEqualTo(atTheLimit);
+        String over = "x".repeat(198) + emoji + emoji + "tail";
+        assertThat(Job.titleOf(over)).isEqualTo("x".repeat(198) + emoji + "…");
+        assertThat(Job.titleOf(over).codePointCount(0, Job.titleOf(over).length()))
+                .isEqualTo(Job.TITLE_LENGTH);
+        assertThat(Job.titleOf(null)).isNull();
     }
 
     @Test
@@ -36,7 +49,7 @@ class JobTest {
         assertThat(job.isOwnedBy("alice")).isTrue();
         assertThat(job.isOwnedBy("bob")).isFalse();
         assertThat(job.isOwnedBy(null)).isFalse();
-        Job ownerless = new Job("j", null, 1, 1, Counts.ZERO, Lifecycle.created(T0), null, 0, T0);
+        Job ownerless = new Job("j", null, 1, 1, Counts.ZERO, Lifecycle.created(T0), null, 0, T0, null);
         assertThat(ownerless.isOwnedBy(null)).isFalse();
     }
 

@@ -328,7 +328,7 @@ public final class LambdaRuntimes {
                 .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, chunkSize);
         jobs.create(
-                Job.submitted(id, OWNER, recipients, chunks.size(), 0, now, now.plus(Duration.ofDays(1))),
+                Job.submitted(id, OWNER, recipients, chunks.size(), 0, now, now.plus(Duration.ofDays(1)), "rie"),
                 new Content(LocalFunctions.LOCAL_FROM, "rie", "hello", null));
         jobs.markEnqueued(id, now);
         return chunks;

@@ -12,7 +12,7 @@ class ContractTest {
 
     private static String job(String state, String finishedAt) {
         return """
-                {"jobId":"%s","state":"%s","total":2,"sent":1,"failed":0,"cancelled":0,"pending":1,
+                {"jobId":"%s","subject":"Hello","state":"%s","total":2,"sent":1,"failed":0,"cancelled":0,"pending":1,
                  "createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:00:01Z","cancelledAt":null,
                  "finishedAt":%s,"reason":null}""".formatted(JOB, state, finishedAt);
     }

@@ -365,7 +365,7 @@ class GuaranteesIT {
                 .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
         jobs.create(
-                Job.submitted(id, TestStack.OWNER, 60, chunks.size(), 0, now, now.plus(Duration.ofDays(1))),
+                Job.submitted(id, TestStack.OWNER, 60, chunks.size(), 0, now, now.plus(Duration.ofDays(1)), "Hi"),
                 new Content("news@mailbatch.example", "Hi", "body", null));
         new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 
@@ -411,7 +411,7 @@ class GuaranteesIT {
                 .toList();
         List<ChunkMessage> chunks = Chunks.split(id, to, 50);
         jobs.create(
-                Job.submitted(id, TestStack.OWNER, 5, chunks.size(), 0, now, now.plus(Duration.ofDays(1))),
+                Job.submitted(id, TestStack.OWNER, 5, chunks.size(), 0, now, now.plus(Duration.ofDays(1)), "Hi"),
                 new Content("news@mailbatch.example", "Hi", "body", null));
         new WorkQueue(stack.sqs, stack.resources.queueUrl(), 1).enqueue(chunks);
 

@@ -162,6 +162,7 @@ class PipelineIT {
         TestStack.Response pending = stack.get("/emails/" + jobId);
         assertThat(pending.status()).isEqualTo(200);
         assertThat(pending.body().path("state").asText()).isEqualTo("PENDING");
+        assertThat(pending.body().path("subject").asText()).isEqualTo("Hello");
         assertThat(pending.body().path("pending").asInt()).isEqualTo(121);
         assertThat(pending.headers()).containsKey("retry-after");
         assertThat(pending.body().path("finishedAt").isNull()).isTrue();
