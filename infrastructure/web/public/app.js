@@ -774,6 +774,7 @@ async function cancelJob() {
   try {
     const r = await api("/emails/" + encodeURIComponent(jobId), { method: "DELETE" });
     if (r.status === 202) {
+      if (current.jobId !== jobId) return; // another job was opened meanwhile
       observe(r.body);
       $("job-heading").focus();
     } else if (r.status === 409) {
