@@ -1,6 +1,7 @@
-// Recipients as the page reads them before sending: the list typed or pasted, the files added,
-// each address checked as the API checks it (EmailAddress.java), duplicates found the way the API
-// finds them (the address lower-cased). No DOM here: the page and test/recipients.test.mjs use it.
+// What the page reads and writes as text, with no DOM (the page and test/recipients.test.mjs use
+// it): recipients as typed, pasted or in a file, each address checked as the API checks it
+// (EmailAddress.java) and duplicates found the way the API finds them (the address lower-cased);
+// a failure reason's category; a duration as people say it; CSV.
 
 export const MAX_RECIPIENTS = 10000;
 const ATEXT = "!#$%&'*+-/=?^_`{|}~";

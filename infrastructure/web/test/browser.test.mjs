@@ -125,6 +125,14 @@ async function signIn(page, name = "alice") {
   await page.waitForFunction((who) => document.getElementById("account-summary").textContent === "Signed in as " + who, name);
 }
 
+/** A new page of the local run, signed in as alice. */
+async function signedInPage(ctx) {
+  const page = await ctx.newPage();
+  await page.goto(base + "/");
+  await signIn(page);
+  return page;
+}
+
 async function fillForm(page, emails, subject) {
   // as a paste does: the whole list at once (typing 10,000 lines key by key would take minutes)
   await page.$eval("#emails", (e, value) => { e.value = value; e.dispatchEvent(new Event("input")); }, emails.join("\n"));
@@ -216,9 +224,7 @@ test("the first screen: signed out, then signed in, at both sizes", async () => 
 
 test("a batch sent from the page: confirmed with its count, the bar reaches 100 %, the outbox shows the emails", async () => {
   await json("DELETE", base + "/_local/outbox");
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   const emails = Array.from({ length: 25 }, (_, i) => "reader" + i + "@example.com");
   await fillForm(page, [...emails, "READER0@example.com"], "Browser batch");
   await page.waitForFunction(() => document.getElementById("emails-count").textContent === "25 recipients · 1 duplicate left out");
@@ -258,9 +264,7 @@ test("a batch sent from the page: confirmed with its count, the bar reaches 100 
 
 test("the outbox pages and searches: by recipient, subject and job, with counts", async () => {
   await json("DELETE", base + "/_local/outbox");
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   await openOutbox(page);
   const emails = Array.from({ length: 45 }, (_, i) => "pager" + i + "@example.com");
   await fillBatch(page, emails, "Paging batch");
@@ -306,9 +310,7 @@ test("the outbox pages and searches: by recipient, subject and job, with counts"
 });
 
 test("invalid input is caught before sending: lines named, fields marked, focus on the first; the API's own errors land by their fields", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   let posts = 0;
   page.on("request", (r) => { if (r.method() === "POST" && r.url().endsWith("/emails")) posts++; });
   await page.$eval("#emails", (e) => { e.value = "fine@example.com\nnot-an-address\n\"Carl\" <carl@example.com>, ada@example"; e.dispatchEvent(new Event("input")); });
@@ -363,9 +365,7 @@ test("invalid input is caught before sending: lines named, fields marked, focus 
 });
 
 test("a CSV upload: its email column, named addresses, rows skipped with their numbers, the same file twice adds nothing", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   const csv = "name,email,team\nAda,ada@example.com,eng\n\"Hopper, Grace\",\"Grace Hopper <grace@example.org>\",navy\nNobody,,ops\n\"Broken,x@example.com\n";
   const upload = () => page.setInputFiles("#emails-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
   await upload();
@@ -384,9 +384,7 @@ test("a CSV upload: its email column, named addresses, rows skipped with their n
 });
 
 test("the provider refuses every email: the job ends failed, each recipient listed with a category, paged with counts, exported and copied", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   await setSink(page, 0, 1, 422);
   const emails = Array.from({ length: 25 }, (_, i) => "bounce" + String(i).padStart(2, "0") + "@example.com");
   await fillBatch(page, emails, "Doomed batch");
@@ -418,14 +416,11 @@ test("the provider refuses every email: the job ends failed, each recipient list
   await page.selectOption("#recipients-status", "SENT");
   await page.waitForFunction(() => document.getElementById("recipients-note").textContent === "None sent yet.");
   assert.equal(await page.isHidden("#recipients-pager"), true, "no pager without a second page");
-  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
 test("a provider that keeps failing transiently: the page says what is retried and why, and the failures are marked for a redrive", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   await setSink(page, 0, 1, 503);
   await fillBatch(page, ["flaky1@example.com", "flaky2@example.com", "flaky3@example.com"], "Flaky provider");
   await page.waitForFunction(() => /^Retrying 3 recipients after a failed attempt \(latest: Provider error \(HTTP 503\)\)/
@@ -437,7 +432,6 @@ test("a provider that keeps failing transiently: the page says what is retried a
   await page.waitForFunction(() => document.querySelectorAll("#recipients-rows tr").length === 3);
   const retryable = await page.$$eval("#recipients-rows tr td:nth-child(4)", (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(retryable, ["Yes", "Yes", "Yes"]);
-  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
@@ -471,9 +465,7 @@ test("a page served from another origin calls the API through CORS; Settings che
 
 test("10,000 recipients with the outbox at 100 ms per email drain; the page shows rate, time left and separated thousands", async () => {
   await json("DELETE", base + "/_local/outbox");
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   await setSink(page, 100, 0, 503);
   const emails = Array.from({ length: 10000 }, (_, i) => "member" + i + "@example.com");
   const started = Date.now();
@@ -494,15 +486,12 @@ test("10,000 recipients with the outbox at 100 ms per email drain; the page show
   console.log(`10,000 recipients, 100 ms per email: drained in ${seconds.toFixed(1)} s `
     + `(${(10000 / seconds).toFixed(0)} emails/s); outbox: ${outbox.emails} emails, ${outbox.deliveries} deliveries`);
   await page.screenshot({ path: path.join(shots, "ten-thousand.png"), fullPage: true });
-  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
 test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until nothing is pending, the rest never sent", async () => {
   await json("DELETE", base + "/_local/outbox");
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   await setSink(page, 200, 0, 503);
   const emails = Array.from({ length: 300 }, (_, i) => "slow" + i + "@example.com");
   await fillBatch(page, emails, "Cancelled batch");
@@ -531,14 +520,11 @@ test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until n
   assert.equal(outbox.emails, Number(sent), "the outbox got exactly the emails counted as sent");
   await axe(page, "desktop cancelled");
   await shot(page, "desktop-cancelled");
-  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
 test("on a phone: send, progress, cancel and failure screens fit the width, tables become cards, axe-core passes", async () => {
-  const page = await mobile.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(mobile);
   await setSink(page, 500, 0, 503);
   await fillForm(page, Array.from({ length: 1000 }, (_, i) => "phone" + i + "@example.com"), "Phone batch");
   await page.click("#submit");
@@ -583,14 +569,11 @@ test("on a phone: send, progress, cancel and failure screens fit the width, tabl
   await openOutbox(page);
   await fitsWidth(page);
   await axe(page, "mobile outbox");
-  await setSink(page, 0, 0, 503);
   await page.close();
 });
 
 test("an answer lost on the way back: pressing Send again opens the same job, not a second one", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   let firstJobId = null;
   let posts = 0;
   await page.route("**/emails", async (route) => {
@@ -620,9 +603,7 @@ test("pressing Send again after a success opens the same job; the job is in view
   // Regression (issue 14): after a 202 the page made a new Idempotency-Key, so a second press of
   // Send with the form unchanged made a second job and sent the whole batch again.
   await json("DELETE", base + "/_local/outbox");
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   const emails = ["again1@example.com", "again2@example.com", "again3@example.com"];
   await fillBatch(page, emails, "Pressed twice");
   await waitForState(page, ["SUCCEEDED"], 60000);
@@ -660,9 +641,7 @@ test("pressing Send again after a success opens the same job; the job is in view
 });
 
 test("recent jobs are read again on load (none listed stale) and reopen a job", async () => {
-  const page = await context.newPage();
-  await page.goto(base + "/");
-  await signIn(page);
+  const page = await signedInPage(context);
   // local storage is per origin: the jobs sent from this origin above. One is made stale, as a
   // tab closed while its job ran leaves it.
   await page.waitForFunction(() => /Browser batch/.test(document.getElementById("recent-jobs").textContent));
