@@ -870,7 +870,7 @@ async function refreshOutbox() {
     const o = r.body;
     $("outbox-counts").textContent = fmt(o.emails) + " emails accepted · " + fmt(o.deliveries) + " deliveries · "
       + fmt(o.duplicateDeliveries) + " duplicate deliveries (same Idempotency-Key) · " + fmt(o.injectedFailures) + " injected failures · "
-      + fmt(o.lostResponses) + " lost answers";
+      + fmt(o.lostResponses) + " lost answers" + (o.held ? " · " + fmt(o.held) + " held" : "");
     const first = (outboxView.cursors.length - 1) * outboxView.size;
     const filtered = outboxView.q || outboxView.job;
     $("outbox-matching").textContent = o.items.length === 0
@@ -901,6 +901,7 @@ async function refreshOutbox() {
       $("sink-rate").value = o.sink.failureRate;
       $("sink-status").value = o.sink.failureStatus;
       $("sink-loss").value = o.sink.lossRate;
+      $("sink-hold").checked = o.sink.hold;
     }
     return true;
   } catch {
@@ -939,7 +940,7 @@ async function applySink(event) {
   event.preventDefault();
   $("sink-error").textContent = "";
   const change = { latencyMs: Number($("sink-latency").value), failureRate: Number($("sink-rate").value),
-    failureStatus: Number($("sink-status").value), lossRate: Number($("sink-loss").value) };
+    failureStatus: Number($("sink-status").value), lossRate: Number($("sink-loss").value), hold: $("sink-hold").checked };
   const r = await api("/_local/sink", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(change) });
   if (r.status !== 200) {
     $("sink-error").textContent = (r.body && r.body.error) || "The outbox answered " + r.status;

@@ -66,7 +66,8 @@ before(async () => {
   runner = spawn("bash", [path.join(root, "infrastructure/bin/run"), "--no-build",
     "CorsAllowOrigin=http://127.0.0.1:" + port, "MaxSendRate=5000", "MaxDeliveries=6", "RetryBaseSeconds=2", "RetryMaxSeconds=4"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port) },
+    // A held email waits at the outbox for as long as a test holds it, never long enough to time out.
+    env: { ...process.env, PORT: String(port), PROVIDER_TIMEOUT_MS: "45000" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   runner.stdout.on("data", (d) => { output += d; });
@@ -93,7 +94,7 @@ after(async () => {
 // Whatever a test did to the outbox, the next one starts with a healthy one.
 afterEach(async () => {
   if (runner && runner.exitCode === null && runner.signalCode === null) {
-    await json("PUT", base + "/_local/sink", { latencyMs: 0, failureRate: 0, failureStatus: 503, lossRate: 0 }).catch(() => null);
+    await json("PUT", base + "/_local/sink", { latencyMs: 0, failureRate: 0, failureStatus: 503, lossRate: 0, hold: false }).catch(() => null);
   }
 });
 
@@ -167,17 +168,23 @@ async function openOutbox(page) {
   if (!(await page.$eval("#outbox-details", (d) => d.open))) await page.click("#outbox-details summary");
 }
 
-async function setSink(page, latencyMs, failureRate, failureStatus) {
+async function setSink(page, latencyMs, failureRate, failureStatus, hold = false) {
   await openOutbox(page);
   await page.fill("#sink-latency", String(latencyMs));
   await page.fill("#sink-rate", String(failureRate));
   await page.fill("#sink-status", String(failureStatus));
   await page.fill("#sink-loss", "0");
+  await page.setChecked("#sink-hold", hold);
   await page.click("#sink-form button[type=submit]");
   await page.waitForFunction((want) => {
     const applied = document.getElementById("sink-form").dataset.applied;
     return applied && JSON.stringify(JSON.parse(applied)) === want;
-  }, JSON.stringify({ latencyMs, failureRate, failureStatus, lossRate: 0 }));
+  }, JSON.stringify({ latencyMs, failureRate, failureStatus, lossRate: 0, hold }));
+}
+
+/** Emails waiting at the outbox's gate now (the sink holds them), once there are some. */
+async function heldAtTheOutbox() {
+  return waitFor("emails held at the outbox", async () => (await json("GET", base + "/_local/outbox?limit=0")).held, 60000);
 }
 
 /** How an address cell wraps: its lines, and the parts between break opportunities split across lines. */
@@ -489,13 +496,18 @@ test("10,000 recipients with the outbox at 100 ms per email drain; the page show
   await page.close();
 });
 
-test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until nothing is pending, the rest never sent", async () => {
+test("a batch cancelled from the page while it sends: confirmed, \"Cancelling…\" until nothing is pending, the rest never sent", async () => {
+  // Regression (issue 22): the test waited for a first email sent and then cancelled a batch of
+  // 300 emails at 200 ms each; on a quicker machine the job finished first and "Cancelling…"
+  // never came. Now the outbox holds every email until the test lets them go: the job can not
+  // finish before its cancel, and the emails in flight at the cancel are the ones sent.
   await json("DELETE", base + "/_local/outbox");
   const page = await signedInPage(context);
-  await setSink(page, 200, 0, 503);
+  await setSink(page, 0, 0, 503, true);
   const emails = Array.from({ length: 300 }, (_, i) => "slow" + i + "@example.com");
   await fillBatch(page, emails, "Cancelled batch");
-  await page.waitForFunction(() => Number(document.getElementById("job").dataset.sent) > 0, null, { timeout: 60000 });
+  await heldAtTheOutbox();
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Sending", null, { timeout: 30000 });
   await page.click("#cancel");
   await page.waitForSelector("#confirm[open]");
   assert.equal(await page.textContent("#confirm-title"), "Cancel \u201cCancelled batch\u201d?");
@@ -503,15 +515,17 @@ test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until n
   await axe(page, "desktop cancel confirmation");
   await shot(page, "desktop-cancel");
   await page.click("#confirm-ok");
-  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { polling: "raf" });
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { timeout: 30000 });
   assert.match(await page.textContent("#job-cancel-note"), /^Cancelling: the workers are stopping, and [\d,]+ recipients? (is|are) not settled yet\. Emails already handed to the provider/);
   assert.equal(await page.isHidden("#cancel"), true);
   await axe(page, "desktop cancelling");
+  const inFlight = await heldAtTheOutbox(); // every permit of every worker: nothing else can start
+  await setSink(page, 0, 0, 503, false); // the provider answers again
   await page.waitForFunction(() => document.getElementById("job").dataset.pending === "0", null, { timeout: 60000, polling: 250 });
   assert.equal(await page.textContent("#job-state"), "Cancelled");
   const { sent, failed, cancelled } = await jobData(page);
   assert.equal(failed, "0");
-  assert.ok(Number(cancelled) > 0);
+  assert.equal(Number(sent), inFlight, "the emails in flight at the cancel are sent, and no other");
   assert.equal(Number(sent) + Number(cancelled), 300);
   assert.equal(await page.textContent("#job-cancel-note"), "Cancelled: " + Number(sent).toLocaleString("en-US") + " emails were sent before the cancel took effect; "
     + Number(cancelled).toLocaleString("en-US") + " were never sent.");
@@ -525,7 +539,7 @@ test("a slow batch cancelled from the page: confirmed, \"Cancelling…\" until n
 
 test("on a phone: send, progress, cancel and failure screens fit the width, tables become cards, axe-core passes", async () => {
   const page = await signedInPage(mobile);
-  await setSink(page, 500, 0, 503);
+  await setSink(page, 0, 0, 503, true); // held until the test cancels: "Cancelling…" is sure to show
   await fillForm(page, Array.from({ length: 1000 }, (_, i) => "phone" + i + "@example.com"), "Phone batch");
   await page.click("#submit");
   await page.waitForSelector("#confirm[open]");
@@ -534,8 +548,9 @@ test("on a phone: send, progress, cancel and failure screens fit the width, tabl
   await page.evaluate(() => scrollTo(0, 0));
   await shot(page, "mobile-send");
   await page.click("#confirm-ok");
-  await page.waitForFunction(() => Number(document.getElementById("job").dataset.sent) > 0, null, { timeout: 60000 });
-  await page.waitForFunction(() => /emails\/s/.test(document.getElementById("job-timing").textContent), null, { timeout: 30000 });
+  await heldAtTheOutbox();
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Sending", null, { timeout: 30000 });
+  await page.waitForFunction(() => /^Elapsed /.test(document.getElementById("job-timing").textContent), null, { timeout: 30000 });
   await fitsWidth(page);
   await axe(page, "mobile progress");
   await shot(page, "mobile-progress");
@@ -543,8 +558,9 @@ test("on a phone: send, progress, cancel and failure screens fit the width, tabl
   await page.waitForSelector("#confirm[open]");
   await axe(page, "mobile cancel confirmation");
   await page.click("#confirm-ok");
-  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { polling: "raf" });
+  await page.waitForFunction(() => document.getElementById("job-state").textContent === "Cancelling…", null, { timeout: 30000 });
   await shot(page, "mobile-cancel");
+  await setSink(page, 0, 0, 503, false);
   await page.waitForFunction(() => document.getElementById("job").dataset.pending === "0", null, { timeout: 60000, polling: 250 });
   await axe(page, "mobile cancelled");
 

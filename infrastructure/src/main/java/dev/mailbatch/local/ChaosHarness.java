@@ -373,6 +373,6 @@ public final class ChaosHarness {
             throw e;
         }
         System.out.print(report.table(scenario));
-        System.exit(report.clean() ? 0 : 1);
+        System.exit(report.passed(scenario) ? 0 : 1);
     }
 }

@@ -17,8 +17,10 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /** The faults, scheduled up front from the seed so that a run can be repeated. */
 final class ChaosInjector implements LocalRunner.Harness {
-    private static final List<String> POINTS =
+    /** Where a worker dies, in the order the kills are spread over them. */
+    static final List<String> KILL_POINTS =
             List.of(Faults.BEFORE_SEND, Faults.AFTER_EMAIL, Faults.BEFORE_RECORD, Faults.AFTER_RECORD);
+
     private final Map<String, Set<Long>> schedule = new HashMap<>();
     private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> killed = new ConcurrentHashMap<>();
@@ -38,7 +40,7 @@ final class ChaosInjector implements LocalRunner.Harness {
         this.store = new ChaosStore(s.storeFaultRate(), s.seed() + 2);
         long chunks = (long) s.jobs() * Math.max(1, (s.recipients() + 49) / 50);
         for (int k = 0; k < s.kills(); k++) {
-            String point = POINTS.get(k % POINTS.size());
+            String point = KILL_POINTS.get(k % KILL_POINTS.size());
             // Spread over the first pass: the k-th call of that point, early enough to happen.
             long range = point.equals(Faults.AFTER_EMAIL) ? (long) s.jobs() * s.recipients() * 3 / 4 : chunks * 3 / 4;
             Set<Long> at = schedule.computeIfAbsent(point, p -> new TreeSet<>());
@@ -47,7 +49,7 @@ final class ChaosInjector implements LocalRunner.Harness {
                 call = 1 + (long) (random.nextDouble() * Math.max(1, range));
             } while (!at.add(call) && at.size() < range);
         }
-        POINTS.forEach(p -> {
+        KILL_POINTS.forEach(p -> {
             calls.put(p, new AtomicLong());
             killed.put(p, new AtomicInteger());
         });
@@ -102,7 +104,7 @@ final class ChaosInjector implements LocalRunner.Harness {
 
     Map<String, Integer> kills() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        POINTS.forEach(p -> out.put(p, killed.get(p).get()));
+        KILL_POINTS.forEach(p -> out.put(p, killed.get(p).get()));
         return out;
     }
 }

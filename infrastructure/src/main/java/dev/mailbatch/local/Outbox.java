@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -24,9 +26,15 @@ import java.util.function.Function;
 public final class Outbox {
     /**
      * How the provider behaves: latency before each answer, a share of calls that fail with
-     * {@code failureStatus}, and a share of accepted emails whose answer is lost.
+     * {@code failureStatus}, a share of accepted emails whose answer is lost, and whether it holds
+     * every request (after its latency, before it is accepted or failed) until {@code hold} is
+     * set false again: a gate a test opens, so "still sending" is a state it can count on.
      */
-    public record Sink(int latencyMs, double failureRate, int failureStatus, double lossRate) {
+    public record Sink(int latencyMs, double failureRate, int failureStatus, double lossRate, boolean hold) {
+        public Sink(int latencyMs, double failureRate, int failureStatus, double lossRate) {
+            this(latencyMs, failureRate, failureStatus, lossRate, false);
+        }
+
         public Sink {
             if (latencyMs < 0 || latencyMs > 60_000) {
                 throw new IllegalArgumentException("latencyMs: must be 0..60000");
@@ -70,7 +78,8 @@ public final class Outbox {
                     .put("latencyMs", latencyMs)
                     .put("failureRate", failureRate)
                     .put("failureStatus", failureStatus)
-                    .put("lossRate", lossRate);
+                    .put("lossRate", lossRate)
+                    .put("hold", hold);
         }
     }
 
@@ -95,6 +104,18 @@ public final class Outbox {
     private final Map<String, Long> acceptedVia = new java.util.HashMap<>();
     /** Keys of requests being handled now: a second request with one gets 409, as real providers answer. */
     private final java.util.Set<String> inProgress = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Requests waiting at the gate now ({@link Sink#hold}); guarded by {@code gate}. */
+    private int held;
+
+    private final Object gate = new Object();
+
+    /**
+     * How long a provider keeps working on a request whose answer it lost (the client saw the
+     * connection close; the server had not finished): a retry with the same key within it is
+     * answered 409, as Resend and Stripe answer a key still in progress. Longer than the worker's
+     * first quick retry (at most 25 ms), so a lost answer retried at once meets it.
+     */
+    static final java.time.Duration LOST_ANSWER_LINGER = java.time.Duration.ofMillis(100);
 
     public Outbox(Sink sink) {
         this.sink = sink;
@@ -121,12 +142,40 @@ public final class Outbox {
             }
             return new Reply(409, "{\"error\":\"a request with this Idempotency-Key is in progress\"}");
         }
+        Reply reply = null;
         try {
-            return handle(idempotencyKey, body, via);
+            reply = handle(idempotencyKey, body, via);
+            return reply;
         } finally {
             if (inFlight != null) {
-                inProgress.remove(inFlight);
+                if (reply != null && reply.lost()) {
+                    CompletableFuture.delayedExecutor(LOST_ANSWER_LINGER.toMillis(), TimeUnit.MILLISECONDS)
+                            .execute(() -> inProgress.remove(inFlight));
+                } else {
+                    inProgress.remove(inFlight);
+                }
             }
+        }
+    }
+
+    /** Waits while the sink holds requests; a change of the sink wakes every waiting one. */
+    private void passGate() throws InterruptedException {
+        synchronized (gate) {
+            held++;
+            try {
+                while (sink.hold()) {
+                    gate.wait();
+                }
+            } finally {
+                held--;
+            }
+        }
+    }
+
+    /** Requests waiting at the gate now. */
+    public int held() {
+        synchronized (gate) {
+            return held;
         }
     }
 
@@ -135,6 +184,8 @@ public final class Outbox {
         if (now.latencyMs() > 0) {
             Thread.sleep(now.latencyMs());
         }
+        passGate();
+        now = sink; // as it is when the gate opens
         JsonNode message;
         try {
             message = Json.MAPPER.readTree(body);
@@ -252,6 +303,7 @@ public final class Outbox {
         out.put("injectedFailures", injectedFailures);
         out.put("conflicts", conflicts);
         out.put("lostResponses", lostResponses);
+        out.put("held", held());
         out.set("sink", sink.toJson());
         int below = query.cursor() == null
                 ? emails.size()
@@ -337,8 +389,12 @@ public final class Outbox {
                 change.has("latencyMs") ? integer(change, "latencyMs") : current.latencyMs(),
                 change.has("failureRate") ? number(change, "failureRate") : current.failureRate(),
                 change.has("failureStatus") ? integer(change, "failureStatus") : current.failureStatus(),
-                change.has("lossRate") ? number(change, "lossRate") : current.lossRate());
-        sink = next;
+                change.has("lossRate") ? number(change, "lossRate") : current.lossRate(),
+                change.has("hold") ? bool(change, "hold") : current.hold());
+        synchronized (gate) {
+            sink = next;
+            gate.notifyAll();
+        }
         return next;
     }
 
@@ -347,6 +403,13 @@ public final class Outbox {
             throw new IllegalArgumentException(field + ": must be a whole number");
         }
         return node.path(field).intValue();
+    }
+
+    private static boolean bool(JsonNode node, String field) {
+        if (!node.path(field).isBoolean()) {
+            throw new IllegalArgumentException(field + ": must be true or false");
+        }
+        return node.path(field).booleanValue();
     }
 
     private static double number(JsonNode node, String field) {

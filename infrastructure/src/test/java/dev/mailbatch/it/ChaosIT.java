@@ -86,6 +86,9 @@ class ChaosIT {
                         "chaos-" + UUID.randomUUID().toString().substring(0, 8)),
                 System.out);
         System.out.print(report.table(scenario));
+        assertThat(report.faultsNotSeen(scenario))
+                .as("every fault the scenario turns on happened at least once")
+                .isEmpty();
         long emails = (long) scenario.jobs() * scenario.recipients();
         assertThat(report.emails()).isEqualTo(emails);
         assertThat(report.lost()).isZero();

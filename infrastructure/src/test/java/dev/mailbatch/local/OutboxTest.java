@@ -112,12 +112,52 @@ class OutboxTest {
         Outbox.Reply lost = outbox.deliver("k", email("a@example.com"));
         assertThat(lost.lost()).isTrue();
         outbox.update(json("{\"lossRate\":0}"));
-        Outbox.Reply retry = outbox.deliver("k", email("a@example.com"));
+        // the provider is still at work on the request whose answer it lost: a retry at once is a 409
+        Outbox.Reply atOnce = outbox.deliver("k", email("a@example.com"));
+        assertThat(atOnce.status()).isEqualTo(409);
+        Outbox.Reply retry = atOnce;
+        for (long deadline = System.nanoTime() + 5_000_000_000L; retry.status() == 409; ) {
+            assertThat(System.nanoTime())
+                    .as("the key is free again after the linger")
+                    .isLessThan(deadline);
+            retry = outbox.deliver("k", email("a@example.com"));
+        }
+        assertThat(retry.status()).isEqualTo(200);
         assertThat(retry.lost()).isFalse();
         JsonNode list = outbox.list(10);
         assertThat(list.path("emails").asInt()).isEqualTo(1);
         assertThat(list.path("lostResponses").asInt()).isEqualTo(1);
         assertThat(list.path("duplicateDeliveries").asInt()).isEqualTo(1);
+        assertThat(list.path("conflicts").asInt()).isPositive();
+    }
+
+    @Test
+    void aHeldRequestWaitsNeitherAcceptedNorRefusedUntilTheHoldEnds() throws Exception {
+        Outbox outbox = new Outbox(new Outbox.Sink(0, 0, 503, 0, true));
+        java.util.concurrent.CompletableFuture<Outbox.Reply> reply =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return outbox.deliver("k", email("a@example.com"));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        for (long deadline = System.nanoTime() + 5_000_000_000L; outbox.held() == 0; ) {
+            assertThat(System.nanoTime()).as("the request reaches the gate").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        JsonNode whileHeld = outbox.list(10);
+        assertThat(whileHeld.path("held").asInt()).isEqualTo(1);
+        assertThat(whileHeld.path("emails").asInt()).isZero();
+        assertThat(whileHeld.path("sink").path("hold").asBoolean()).isTrue();
+        assertThat(reply).isNotDone();
+
+        outbox.update(json("{\"hold\":false}"));
+
+        assertThat(reply.get(5, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(outbox.held()).isZero();
+        assertThat(outbox.list(10).path("emails").asInt()).isEqualTo(1);
+        assertThatThrownBy(() -> outbox.update(json("{\"hold\":1}"))).hasMessageStartingWith("hold:");
     }
 
     @Test
