@@ -104,8 +104,8 @@ public final class Outbox {
     private final Map<String, Long> acceptedVia = new java.util.HashMap<>();
     /** Keys of requests being handled now: a second request with one gets 409, as real providers answer. */
     private final java.util.Set<String> inProgress = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Requests waiting at the gate now ({@link Sink#hold}); guarded by {@code gate}. */
-    private int held;
+    /** The keys of the requests waiting at the gate now ({@link Sink#hold}; "" for none); guarded by {@code gate}. */
+    private final List<String> held = new ArrayList<>();
 
     private final Object gate = new Object();
 
@@ -159,15 +159,16 @@ public final class Outbox {
     }
 
     /** Waits while the sink holds requests; a change of the sink wakes every waiting one. */
-    private void passGate() throws InterruptedException {
+    private void passGate(String idempotencyKey) throws InterruptedException {
+        String key = idempotencyKey == null ? "" : idempotencyKey;
         synchronized (gate) {
-            held++;
+            held.add(key);
             try {
                 while (sink.hold()) {
                     gate.wait();
                 }
             } finally {
-                held--;
+                held.remove(key);
             }
         }
     }
@@ -175,7 +176,16 @@ public final class Outbox {
     /** Requests waiting at the gate now. */
     public int held() {
         synchronized (gate) {
-            return held;
+            return held.size();
+        }
+    }
+
+    /** Requests of one job (null: of any) waiting at the gate now. */
+    int held(String job) {
+        synchronized (gate) {
+            return job == null
+                    ? held.size()
+                    : (int) held.stream().filter(k -> job.equals(jobOf(k))).count();
         }
     }
 
@@ -184,7 +194,7 @@ public final class Outbox {
         if (now.latencyMs() > 0) {
             Thread.sleep(now.latencyMs());
         }
-        passGate();
+        passGate(idempotencyKey);
         now = sink; // as it is when the gate opens
         JsonNode message;
         try {
@@ -303,7 +313,7 @@ public final class Outbox {
         out.put("injectedFailures", injectedFailures);
         out.put("conflicts", conflicts);
         out.put("lostResponses", lostResponses);
-        out.put("held", held());
+        out.put("held", held(query.job()));
         out.set("sink", sink.toJson());
         int below = query.cursor() == null
                 ? emails.size()
