@@ -1,15 +1,11 @@
 package dev.mailbatch.config;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /** The functions' one fan-out: blocking I/O per item, each on its own virtual thread. */
@@ -25,15 +21,6 @@ public final class Parallel {
         if (items.size() == 1) {
             return List.of(work.apply(items.getFirst()));
         }
-        return mapUntil(items, work, null);
-    }
-
-    /**
-     * As {@link #map}, but waits only until {@code until} (null: for as long as it takes): an item
-     * not done by then is cancelled (its thread interrupted) and its result is null. Errors still
-     * come through.
-     */
-    public static <T, R> List<R> mapUntil(List<T> items, Function<T, R> work, Instant until) {
         List<R> results = new ArrayList<>(items.size());
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<R>> futures = new ArrayList<>(items.size());
@@ -41,17 +28,7 @@ public final class Parallel {
                 futures.add(executor.submit(() -> work.apply(item)));
             }
             for (Future<R> future : futures) {
-                if (until == null) {
-                    results.add(future.get());
-                    continue;
-                }
-                long left = Duration.between(Instant.now(), until).toMillis();
-                try {
-                    results.add(future.get(Math.max(0, left), TimeUnit.MILLISECONDS));
-                } catch (TimeoutException late) {
-                    future.cancel(true);
-                    results.add(null);
-                }
+                results.add(future.get());
             }
         } catch (ExecutionException e) {
             switch (e.getCause()) {

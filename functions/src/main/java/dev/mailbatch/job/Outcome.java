@@ -8,6 +8,8 @@ import java.time.Instant;
  * @param status the new status (PENDING: a transient failure, to be retried)
  * @param retryable for FAILED: gave up on transient failures only (see {@link Recipient#retryable()})
  * @param attempts how many provider calls this outcome came from (added to the record's {@code attempts})
+ * @param claimedUntil for a claim: until when the claiming delivery holds the recipient (see
+ *     {@link Recipient#claimedUntil()}); null for every other outcome, which ends a claim
  */
 public record Outcome(
         EmailAddress recipient,
@@ -16,7 +18,19 @@ public record Outcome(
         Instant at,
         String providerMessageId,
         boolean retryable,
-        int attempts) {
+        int attempts,
+        Instant claimedUntil) {
+
+    public Outcome(
+            EmailAddress recipient,
+            RecipientStatus status,
+            String error,
+            Instant at,
+            String providerMessageId,
+            boolean retryable,
+            int attempts) {
+        this(recipient, status, error, at, providerMessageId, retryable, attempts, null);
+    }
 
     public static Outcome sent(EmailAddress recipient, Instant at, String providerMessageId) {
         return new Outcome(recipient, RecipientStatus.SENT, null, at, providerMessageId, false, 1);
@@ -39,6 +53,29 @@ public record Outcome(
         return new Outcome(recipient, RecipientStatus.CANCELLED, "the job was cancelled", at, null, false, 0);
     }
 
+    /**
+     * A delivery claims the recipient before it sends: the record keeps its status and error and
+     * says that a send is under way until {@code until} (or, once that passed, that one may have
+     * gone out). Written before every send, so "may have been sent" is read from the record.
+     *
+     * @param current the record now, or null (a recipient never attempted: PENDING)
+     */
+    public static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Instant until) {
+        return current == null
+                ? new Outcome(recipient, RecipientStatus.PENDING, null, at, null, false, 0, until)
+                : new Outcome(recipient, current.status(), current.error(), at, null, current.retryable(), 0, until);
+    }
+
+    /** Whether this only claims the recipient for a send (no outcome of a send). */
+    public boolean isClaim() {
+        return claimedUntil != null;
+    }
+
+    /** The same outcome, also claiming the recipient until {@code until} (a mark written before a send). */
+    public Outcome claimedUntil(Instant until) {
+        return new Outcome(recipient, status, error, at, providerMessageId, retryable, attempts, until);
+    }
+
     /** Whether this came from a send attempt. */
     public boolean attempted() {
         return attempts > 0;
@@ -48,6 +85,6 @@ public record Outcome(
     public Outcome fromCalls(int calls) {
         return attempts == 0 || calls == attempts
                 ? this
-                : new Outcome(recipient, status, error, at, providerMessageId, retryable, calls);
+                : new Outcome(recipient, status, error, at, providerMessageId, retryable, calls, claimedUntil);
     }
 }

@@ -7,6 +7,9 @@ import java.time.Instant;
  *
  * @param retryable for FAILED: it failed only transiently and ran out of deliveries, so a redriven
  *     message may still send it
+ * @param claimedUntil set while a delivery has claimed it to send (written before the send; see
+ *     {@link #claimed()}): until then no other delivery sends it; null when no send is under way
+ *     or unresolved
  */
 public record Recipient(
         String email,
@@ -15,10 +18,36 @@ public record Recipient(
         String error,
         Instant sentAt,
         String providerMessageId,
-        boolean retryable) {
+        boolean retryable,
+        Instant claimedUntil) {
+
+    /** A record no delivery has claimed. */
+    public Recipient(
+            String email,
+            RecipientStatus status,
+            int attempts,
+            String error,
+            Instant sentAt,
+            String providerMessageId,
+            boolean retryable) {
+        this(email, status, attempts, error, sentAt, providerMessageId, retryable, null);
+    }
 
     /** Whether a delivery of its chunk should (still) try to send it. */
     public boolean wantsSend() {
         return status == RecipientStatus.PENDING || (status == RecipientStatus.FAILED && retryable);
+    }
+
+    /**
+     * Whether a delivery claimed it and recorded no outcome since: the claim is written before the
+     * send, so the email may have gone out (the claimer may have died after sending).
+     */
+    public boolean claimed() {
+        return claimedUntil != null;
+    }
+
+    /** Whether another delivery's claim still holds at {@code now}: that delivery may be sending it now. */
+    public boolean heldAt(Instant now) {
+        return claimedUntil != null && claimedUntil.isAfter(now);
     }
 }

@@ -57,6 +57,16 @@ public final class HttpProviderSender implements EmailSender {
 
     @Override
     public SendResult send(OutgoingEmail email) {
+        return send(email, timeout);
+    }
+
+    /** @param within the call's time: the provider timeout, or less if the delivery has less left */
+    @Override
+    public SendResult send(OutgoingEmail email, Duration within) {
+        Duration callTimeout = within.compareTo(timeout) < 0 ? within : timeout;
+        if (callTimeout.toMillis() < 1) {
+            return new SendResult.TransientFailure("no time left to call the provider", null);
+        }
         Map<String, String> body = new LinkedHashMap<>();
         body.put("from", email.from());
         body.put("to", email.to());
@@ -68,7 +78,7 @@ public final class HttpProviderSender implements EmailSender {
             body.put("html", email.html());
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(url)
-                .timeout(timeout)
+                .timeout(callTimeout)
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", email.deliveryKey())
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)));

@@ -26,6 +26,15 @@ public final class SesSender implements EmailSender {
 
     @Override
     public SendResult send(OutgoingEmail email) {
+        return send(email, null);
+    }
+
+    /** @param within the call's time, SDK retries included (null: the client's own) */
+    @Override
+    public SendResult send(OutgoingEmail email, java.time.Duration within) {
+        if (within != null && within.toMillis() < 1) {
+            return new SendResult.TransientFailure("no time left to call SES", null);
+        }
         Body.Builder body = Body.builder();
         if (email.text() != null) {
             body.text(utf8(email.text()));
@@ -34,9 +43,15 @@ public final class SesSender implements EmailSender {
             body.html(utf8(email.html()));
         }
         try {
-            SendEmailResponse response = ses.sendEmail(r -> r.fromEmailAddress(email.from())
-                    .destination(d -> d.toAddresses(email.to()))
-                    .content(c -> c.simple(m -> m.subject(utf8(email.subject())).body(body.build()))));
+            SendEmailResponse response = ses.sendEmail(r -> {
+                r.fromEmailAddress(email.from())
+                        .destination(d -> d.toAddresses(email.to()))
+                        .content(c ->
+                                c.simple(m -> m.subject(utf8(email.subject())).body(body.build())));
+                if (within != null) {
+                    r.overrideConfiguration(o -> o.apiCallTimeout(within));
+                }
+            });
             return new SendResult.Sent(response.messageId());
         } catch (TooManyRequestsException
                 | LimitExceededException

@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * The chunk item: the records of one chunk's recipients in one map, {@code r}, by recipient key,
  * each as small as it can be (the item is rewritten whole at every change, and billed by size):
  * {@code s} status, {@code n} attempts, {@code t} sentAt (epoch milliseconds), {@code m} provider
- * message id, {@code x} error, {@code y} retryable (only when true), {@code e} the address (only
- * when it is written otherwise than its key). About 70 bytes a sent recipient; at most 99
+ * message id, {@code x} error, {@code y} retryable (only when true), {@code u} claimed until
+ * (epoch milliseconds, only while claimed), {@code e} the address (only when it is written
+ * otherwise than its key). About 70 bytes a sent recipient; at most 99
  * recipients of at most ~1.1 KB each: well under DynamoDB's 400 KB item limit.
  */
 final class RecipientItems {
@@ -44,7 +45,10 @@ final class RecipientItems {
         return Integer.parseInt(pk.substring(pk.lastIndexOf('#') + 1));
     }
 
-    /** A record after an outcome: the outcome's fields, the attempts added, sentAt and the message id kept. */
+    /**
+     * A record after an outcome: the outcome's fields, the attempts added, sentAt and the message
+     * id kept; claimed only by a claim (any other outcome ends the claim).
+     */
     static Recipient apply(Recipient before, Outcome o) {
         boolean sent = o.status() == RecipientStatus.SENT;
         return new Recipient(
@@ -56,7 +60,8 @@ final class RecipientItems {
                 sent && o.providerMessageId() != null
                         ? Items.truncate(o.providerMessageId(), 256)
                         : before == null ? null : before.providerMessageId(),
-                o.retryable());
+                o.retryable(),
+                o.claimedUntil());
     }
 
     static Map<String, AttributeValue> toItem(
@@ -101,6 +106,9 @@ final class RecipientItems {
         if (r.providerMessageId() != null) {
             m.put("m", s(r.providerMessageId()));
         }
+        if (r.claimedUntil() != null) {
+            m.put("u", n(r.claimedUntil().toEpochMilli()));
+        }
         return m;
     }
 
@@ -113,6 +121,7 @@ final class RecipientItems {
                 str(m, "x"),
                 m.containsKey("t") ? Instant.ofEpochMilli(num(m, "t")) : null,
                 str(m, "m"),
-                retryable != null && Boolean.TRUE.equals(retryable.bool()));
+                retryable != null && Boolean.TRUE.equals(retryable.bool()),
+                m.containsKey("u") ? Instant.ofEpochMilli(num(m, "u")) : null);
     }
 }

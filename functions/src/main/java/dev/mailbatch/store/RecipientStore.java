@@ -24,11 +24,14 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
@@ -74,9 +77,10 @@ public final class RecipientStore {
      *
      * @param transitions per recipient of the chunk, what its record becomes
      * @param known the chunk's records as read before
-     * @return the outcomes written, by recipient key (a transition that returned null is absent)
+     * @return the outcomes written, by recipient key (a transition that returned null is absent),
+     *     and the chunk's records as this write left them (or as last read, when nothing was written)
      */
-    public Map<String, Outcome> record(
+    public Recorded record(
             String jobId,
             int chunk,
             Map<EmailAddress, Transition> transitions,
@@ -99,24 +103,45 @@ public final class RecipientStore {
                 }
             }
             if (outcomes.isEmpty()) {
-                return Map.of();
+                return new Recorded(Map.of(), current);
             }
-            List<TransactWriteItem> writes = new ArrayList<>(2);
-            writes.add(TransactWriteItem.builder()
-                    .put(chunkPut(jobId, chunk, current.version(), after, expiresAt))
-                    .build());
-            if (!moved.isZero()) {
-                writes.add(TransactWriteItem.builder()
-                        .update(counterUpdate(jobId, moved, now))
-                        .build());
+            Recorded written = new Recorded(outcomes, new ChunkRecords(current.version() + 1, after));
+            if (moved.isZero()) { // no counter moves (a claim, say): one conditional put, half a transaction's cost
+                try {
+                    dynamo.putItem(chunkPutItem(jobId, chunk, current.version(), after, expiresAt));
+                    return written;
+                } catch (ConditionalCheckFailedException e) {
+                    if (tries >= MAX_TRIES) {
+                        throw new StoreException("could not record outcomes for job " + jobId + " (changed)", e);
+                    }
+                    current = e.hasItem() ? RecipientItems.fromItem(e.item()) : find(jobId, chunk);
+                    continue;
+                } catch (TransactionConflictException e) {
+                    // the item is in another delivery's transaction: DynamoDB refuses the put, the SDK
+                    // does not retry it; wait, then again
+                    if (tries >= MAX_TRIES) {
+                        throw new StoreException("could not record outcomes for job " + jobId + " (conflict)", e);
+                    }
+                    Backoff.beforeRetry(tries);
+                    continue;
+                } catch (SdkException e) {
+                    throw new StoreException("could not record outcomes for job " + jobId, e);
+                }
             }
+            List<TransactWriteItem> writes = List.of(
+                    TransactWriteItem.builder()
+                            .put(chunkPut(jobId, chunk, current.version(), after, expiresAt))
+                            .build(),
+                    TransactWriteItem.builder()
+                            .update(counterUpdate(jobId, moved, now))
+                            .build());
             try {
                 dynamo.transactWriteItems(r -> r.transactItems(writes));
-                return outcomes;
+                return written;
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (writes.size() == 2 && reasons.size() == 2 && isConditionFailed(reasons.get(1))) {
-                    return Map.of(); // the job is gone (expired): nothing left to count
+                if (reasons.size() == 2 && isConditionFailed(reasons.get(1))) {
+                    return new Recorded(Map.of(), current); // the job is gone (expired): nothing left to count
                 }
                 if (tries >= MAX_TRIES) {
                     throw new StoreException(
@@ -134,6 +159,27 @@ public final class RecipientStore {
                 throw new StoreException("could not record outcomes for job " + jobId, e);
             }
         }
+    }
+
+    /**
+     * What a {@link #record} wrote.
+     *
+     * @param outcomes the outcomes written, by recipient key
+     * @param records the chunk's records as they are after the write
+     */
+    public record Recorded(Map<String, Outcome> outcomes, ChunkRecords records) {}
+
+    private PutItemRequest chunkPutItem(
+            String jobId, int chunk, long version, Map<String, Recipient> records, Instant expiresAt) {
+        Put put = chunkPut(jobId, chunk, version, records, expiresAt);
+        return PutItemRequest.builder()
+                .tableName(put.tableName())
+                .item(put.item())
+                .conditionExpression(put.conditionExpression())
+                .expressionAttributeValues(
+                        put.expressionAttributeValues().isEmpty() ? null : put.expressionAttributeValues())
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
+                .build();
     }
 
     private Put chunkPut(String jobId, int chunk, long version, Map<String, Recipient> records, Instant expiresAt) {

@@ -1,24 +1,21 @@
 package dev.mailbatch.worker;
 
-import dev.mailbatch.config.Parallel;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.ChunkRecords;
 import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.Outcome;
+import dev.mailbatch.job.Recipient;
 import dev.mailbatch.job.RecipientStatus;
 import dev.mailbatch.job.Transition;
 import dev.mailbatch.mail.EmailSender;
-import dev.mailbatch.mail.OutgoingEmail;
-import dev.mailbatch.mail.SendResult;
 import dev.mailbatch.store.Backoff;
 import dev.mailbatch.store.JobStore;
 import dev.mailbatch.store.RecipientStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,26 +25,40 @@ import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 /**
- * Sends one chunk (one delivery of one SQS message):
+ * Handles one delivery of one chunk (one SQS message):
  * <ol>
  *   <li>reads the job; sends nothing for a job whose submit has not finished enqueueing (and
  *       abandons it once its submit is surely dead), nor for an abandoned one;</li>
- *   <li>for a cancelled job, marks the chunk's unattempted recipients CANCELLED;</li>
- *   <li>skips recipients already done (a duplicate or redelivered message);</li>
- *   <li>on the message's last two deliveries, first marks the rest FAILED (retryable), so that
- *       the job ends even if this delivery dies and the message lands in the dead-letter queue;</li>
- *   <li>sends the rest concurrently, stopping within about a second of a cancel, and tries a
- *       transient failure again within the delivery ({@link QuickRetries}) before the chunk goes
- *       back to SQS for the longer back-off;</li>
- *   <li>records every outcome and the job's counters in one transaction (for SES, one per
- *       {@code SEND_CONCURRENCY} sends).</li>
+ *   <li>for a cancelled job, marks the chunk's never-sent recipients CANCELLED and sends only those
+ *       an earlier delivery may have sent (to learn their outcome, with the same delivery key);</li>
+ *   <li>skips recipients already done, and leaves those another delivery's claim holds to it
+ *       (a copy of the message comes back when the claim ends);</li>
+ *   <li>hands the rest to {@link ChunkSender}: claimed, sent in waves, each wave's outcomes and the
+ *       job's counters recorded in one transaction (on the message's last two deliveries,
+ *       recorded FAILED (retryable) first, so that the job ends even if this delivery dies).</li>
  * </ol>
- * A crash anywhere before that transaction leaves nothing recorded, so the redelivered message
- * sends again, with the same delivery key per (job, recipient).
+ * A crash anywhere before a wave's transaction leaves its claims: the next delivery after they end
+ * sends those recipients again, with the same delivery key per (job, recipient).
  */
 public final class ChunkProcessor {
     /** How long a worker waits in place for a submit to finish enqueueing before it lets the message go. */
     static final Duration ENQUEUE_WAIT = Duration.ofSeconds(3);
+
+    /** How soon a chunk comes back whose job's submit is still enqueueing. */
+    static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
+
+    /**
+     * How long a claim outlasts the time by which its delivery records: the invocation ends at most
+     * {@link SendEmailsHandler#RECORD_MARGIN} later (Lambda stops it at its timeout), plus a second
+     * for the clocks of two Lambda hosts.
+     */
+    static final Duration CLAIM_AFTER_RECORD_BY = SendEmailsHandler.RECORD_MARGIN.plusSeconds(1);
+
+    /** A copy that waits for another delivery's claim comes back this long after it ends. */
+    static final Duration HELD_SLACK = Duration.ofSeconds(1);
+
+    /** How often a delivery that met another's claims reads the chunk again while it waits for it. */
+    static final Duration HELD_POLL = Duration.ofMillis(500);
 
     private static final Duration ENQUEUE_POLL = Duration.ofMillis(100);
     /**
@@ -60,13 +71,11 @@ public final class ChunkProcessor {
 
     private final JobStore jobs;
     private final RecipientStore recipients;
-    private final EmailSender sender;
-    private final Semaphore sendPermits;
+    private final ChunkSender chunkSender;
     private final SendRate sendRate;
     private final Clock clock;
     private final int maxDeliveries;
     private final int recordEvery;
-    private final QuickRetries quickRetries;
     private final Faults faults;
     private final java.util.function.Consumer<Duration> jobFinished;
     /** The contents of recent jobs, by job id (see {@link #content}). */
@@ -99,15 +108,19 @@ public final class ChunkProcessor {
             java.util.function.Consumer<Duration> jobFinished) {
         this.jobs = jobs;
         this.recipients = recipients;
-        this.sender = sender;
-        this.sendPermits = sendPermits;
+        this.chunkSender =
+                new ChunkSender(recipients, jobs, sender, sendPermits, sendRate, clock, quickRetries, faults);
         this.sendRate = sendRate;
         this.clock = clock;
         this.maxDeliveries = maxDeliveries;
         this.recordEvery = Math.max(1, recordEvery);
-        this.quickRetries = quickRetries;
         this.faults = faults;
         this.jobFinished = jobFinished;
+    }
+
+    /** The worker's clock. */
+    Clock clock() {
+        return clock;
     }
 
     /** The worker's invocation has ended: this instance gives up the send-rate tokens it holds. */
@@ -116,7 +129,8 @@ public final class ChunkProcessor {
     }
 
     /**
-     * @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount)
+     * @param delivery which delivery of the message this is (SQS's ApproximateReceiveCount): on a
+     *     message's last two, its recipients are recorded FAILED (retryable) before they are sent
      * @param recordBy when what was sent must be recorded (the invocation's timeout, less a margin)
      */
     public ChunkResult process(ChunkMessage message, int delivery, Instant recordBy) {
@@ -131,7 +145,7 @@ public final class ChunkProcessor {
             }
             if (!job.isEnqueued()) {
                 if (!job.isOrphaned(clock.instant())) {
-                    return ChunkResult.NOT_READY;
+                    return ChunkResult.notReady(NOT_READY_DELAY);
                 }
                 jobs.abandon(job, clock.instant(), Job.ABANDONED_REASON);
                 return ChunkResult.NOTHING_TO_DO;
@@ -144,110 +158,128 @@ public final class ChunkProcessor {
         }
         int index = message.chunk();
         ChunkRecords known = recipients.find(job.id(), index);
-        // Those an earlier delivery may have sent: resolved by sending (with the same delivery
-        // key), never reported as not sent, even when the job is cancelled.
-        Set<String> unresolved = chunk.values().stream()
-                .map(EmailAddress::key)
-                .filter(key -> Outcomes.mayHaveBeenSent(known.get(key), delivery))
-                .collect(Collectors.toSet());
+        Instant now = clock.instant();
+        // Those another delivery holds now are left to it; what it leaves undone comes back later.
+        Instant heldUntil = null;
+        for (EmailAddress r : chunk.values()) {
+            Recipient record = known.get(r.key());
+            if (record != null && record.heldAt(now)) {
+                heldUntil = ChunkSender.latest(heldUntil, record.claimedUntil());
+            }
+        }
+        Instant held = heldUntil;
+        ChunkResult result = ChunkResult.NOTHING_TO_DO;
+        List<EmailAddress> todo;
         if (job.isCancelRequested()) {
-            ChunkResult cancelled = cancelRest(job, index, chunk, known, delivery);
-            List<EmailAddress> resolve = chunk.values().stream()
-                    .filter(r -> unresolved.contains(r.key()))
+            result = cancelRest(job, index, chunk, known);
+            // Those an earlier delivery may have sent: resolved by sending (with the same delivery
+            // key), never reported as not sent.
+            todo = chunk.values().stream()
+                    .filter(r -> Outcomes.mayHaveBeenSent(known.get(r.key()))
+                            && !known.get(r.key()).heldAt(now))
                     .toList();
-            return resolve.isEmpty()
-                    ? cancelled
-                    : cancelled.plus(sendAndRecord(
-                            job, index, resolve, recipients.find(job.id(), index), delivery, unresolved, recordBy));
-        }
-        List<EmailAddress> todo = chunk.values().stream()
-                .filter(r -> known.get(r.key()) == null || known.get(r.key()).wantsSend())
-                .toList();
-        if (todo.isEmpty()) {
-            return ChunkResult.NOTHING_TO_DO;
-        }
-        if (job.lifecycle().startedAt() == null && markedStarted.add(job.id())) {
-            // once per job and worker instance: the chunks it starts at once do not each try the write
-            if (markedStarted.size() > KEPT_JOBS) {
-                markedStarted.clear();
-                markedStarted.add(job.id());
-            }
-            try {
-                jobs.markStarted(job.id(), clock.instant());
-            } catch (RuntimeException e) {
-                markedStarted.remove(job.id()); // not written: the next chunk tries again
-                throw e;
+        } else {
+            todo = chunk.values().stream()
+                    .filter(r -> known.get(r.key()) == null
+                            || (known.get(r.key()).wantsSend()
+                                    && !known.get(r.key()).heldAt(now)))
+                    .toList();
+            if (!todo.isEmpty()) {
+                markStarted(job);
             }
         }
-        ChunkRecords before =
-                delivery >= maxDeliveries - 1 ? markFailedFirst(job, index, todo, known, delivery) : known;
-        faults.at(Faults.BEFORE_SEND);
-        return sendAndRecord(job, index, todo, before, delivery, unresolved, recordBy);
+        if (!todo.isEmpty()) {
+            Content content = content(job.id());
+            if (content == null) {
+                return result; // the job expired meanwhile
+            }
+            Set<String> unresolved = todo.stream()
+                    .map(EmailAddress::key)
+                    .filter(key -> Outcomes.mayHaveBeenSent(known.get(key)))
+                    .collect(Collectors.toSet());
+            String failFirst = delivery >= maxDeliveries - 1
+                    ? "not sent by delivery " + delivery + " of " + maxDeliveries
+                            + " (earlier deliveries failed or did not finish)"
+                    : null;
+            ChunkSender.Sent sent = chunkSender.send(new ChunkSender.Work(
+                    job,
+                    content,
+                    index,
+                    delivery,
+                    todo,
+                    known,
+                    unresolved,
+                    failFirst,
+                    recordBy,
+                    recordBy.plus(CLAIM_AFTER_RECORD_BY).truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+                    recordEvery));
+            result = result.plus(sent.result());
+            held = ChunkSender.latest(held, sent.heldUntil());
+            if (sent.finishedAt() != null) {
+                reportIfFinished(job.id(), sent.finishedAt());
+            }
+        }
+        if (held != null) {
+            Duration later = awaitOthers(job.id(), index, chunk, recordBy);
+            if (later != null) {
+                result = result.plus(new ChunkResult(0, 0, 0, 0, null, later));
+            }
+        }
+        return result;
     }
 
-    /** Sends in waves of {@code recordEvery}, recording each wave's outcomes before the next. */
-    /** @param unresolved recipients sent even after a cancel (see {@link Outcomes#mayHaveBeenSent}) */
-    private ChunkResult sendAndRecord(
-            Job job,
-            int index,
-            List<EmailAddress> todo,
-            ChunkRecords before,
-            int delivery,
-            Set<String> unresolved,
-            Instant recordBy) {
-        Content content = content(job.id());
-        if (content == null) {
-            return ChunkResult.NOTHING_TO_DO; // the job expired meanwhile
-        }
-        CancelWatch cancel = new CancelWatch(jobs, job.id(), clock);
-        List<Outcomes.Attempt> attempts = new ArrayList<>(todo.size());
-        Map<String, Outcome> recorded = new LinkedHashMap<>();
-        ChunkRecords records = before;
-        int late = 0; // sends not done by the deadline, and waves not started: the message comes back
-        Instant lastRecord = null;
-        for (int from = 0; from < todo.size(); from += recordEvery) {
-            List<EmailAddress> next = todo.subList(from, Math.min(from + recordEvery, todo.size()));
-            if (!clock.instant().isBefore(recordBy)) {
-                late += todo.size() - from;
-                break;
-            }
-            if (from > 0) { // another delivery of this chunk may have sent these meanwhile
-                records = recipients.find(job.id(), index);
-                next = stillToSend(next, records);
-                if (next.isEmpty()) {
-                    continue;
+    /**
+     * After meeting another delivery's claims: waits (within this invocation) for that delivery to
+     * finish the chunk, and says whether a copy of the message must come back, and when. The
+     * message may be the very one the other delivery holds (SQS delivered it twice), so it is done
+     * with only when no recipient of the chunk is pending any more: otherwise a copy comes back when
+     * the last claim that still holds ends (at once if none does: its holder left them unresolved).
+     *
+     * @return how long until the copy comes back, or null when the chunk needs none
+     */
+    private Duration awaitOthers(String jobId, int index, Map<String, EmailAddress> chunk, Instant recordBy) {
+        for (; ; ) {
+            ChunkRecords now = recipients.find(jobId, index);
+            Instant at = clock.instant();
+            boolean open = false;
+            Instant held = null;
+            for (EmailAddress r : chunk.values()) {
+                Recipient record = now.get(r.key());
+                if (record == null || record.status() == RecipientStatus.PENDING) {
+                    open = true;
+                    if (record != null && record.heldAt(at)) {
+                        held = ChunkSender.latest(held, record.claimedUntil());
+                    }
                 }
             }
-            List<Outcomes.Attempt> wave = Parallel.mapUntil(
-                            next,
-                            recipient -> sendOne(
-                                    job,
-                                    content,
-                                    recipient,
-                                    unresolved.contains(recipient.key()) ? null : cancel,
-                                    recordBy),
-                            recordBy)
-                    .stream()
-                    .filter(java.util.Objects::nonNull) // not done by the deadline: outcome unknown, retried
-                    .toList();
-            late += next.size() - wave.size();
-            faults.at(Faults.BEFORE_RECORD);
-            Instant at = clock.instant();
-            Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-            for (Outcomes.Attempt attempt : wave) {
-                transitions.put(attempt.recipient(), current -> Outcomes.after(current, attempt, at, delivery));
+            if (!open) {
+                return null;
             }
-            recorded.putAll(recipients.record(job.id(), index, transitions, records, at, job.expiresAt()));
-            attempts.addAll(wave);
-            lastRecord = at;
+            if (held == null) {
+                return HELD_SLACK;
+            }
+            if (!at.plus(HELD_POLL).isBefore(recordBy)) {
+                return Duration.between(at, held).plus(HELD_SLACK);
+            }
+            Backoff.poll(HELD_POLL, Duration.ZERO);
         }
-        faults.at(Faults.AFTER_RECORD);
-        ChunkResult result = ChunkResult.of(attempts, recorded);
-        if (!recorded.isEmpty() && late == 0 && result.retrying() == 0) {
-            // a chunk that leaves recipients to retry can not have finished its job: no read for it
-            reportIfFinished(job.id(), lastRecord);
+    }
+
+    /** Marks the job started, once per job and worker instance (the chunks it starts at once do not each write it). */
+    private void markStarted(Job job) {
+        if (job.lifecycle().startedAt() != null || !markedStarted.add(job.id())) {
+            return;
         }
-        return late == 0 ? result : result.plus(new ChunkResult(0, 0, 0, late, null, false));
+        if (markedStarted.size() > KEPT_JOBS) {
+            markedStarted.clear();
+            markedStarted.add(job.id());
+        }
+        try {
+            jobs.markStarted(job.id(), clock.instant());
+        } catch (RuntimeException e) {
+            markedStarted.remove(job.id()); // not written: the next chunk tries again
+            throw e;
+        }
     }
 
     /**
@@ -265,17 +297,6 @@ public final class ChunkProcessor {
         } catch (dev.mailbatch.store.StoreException e) {
             // nothing to do: the outcomes are recorded; only the duration metric is missed
         }
-    }
-
-    /**
-     * The recipients of the next wave that still want a send, by the chunk's records read again:
-     * with waves (SES), a duplicate delivery of the chunk may have sent them since this one read.
-     */
-    private static List<EmailAddress> stillToSend(List<EmailAddress> wave, ChunkRecords current) {
-        return wave.stream()
-                .filter(r ->
-                        current.get(r.key()) == null || current.get(r.key()).wantsSend())
-                .toList();
     }
 
     /**
@@ -305,86 +326,16 @@ public final class ChunkProcessor {
     }
 
     /** Marks CANCELLED the recipients of a cancelled job that no delivery can have sent. */
-    private ChunkResult cancelRest(
-            Job job, int index, Map<String, EmailAddress> chunk, ChunkRecords known, int delivery) {
+    private ChunkResult cancelRest(Job job, int index, Map<String, EmailAddress> chunk, ChunkRecords known) {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : chunk.values()) {
-            transitions.put(
-                    r,
-                    current -> Outcomes.neverSent(current) && !Outcomes.mayHaveBeenSent(current, delivery)
-                            ? Outcome.cancelled(r, at)
-                            : null);
+            transitions.put(r, current -> Outcomes.neverSent(current) ? Outcome.cancelled(r, at) : null);
         }
         int cancelled = recipients
                 .record(job.id(), index, transitions, known, at, job.expiresAt())
+                .outcomes()
                 .size();
-        return new ChunkResult(0, 0, cancelled, 0, null, false);
-    }
-
-    /**
-     * Marks the recipients still to send FAILED (retryable) before sending them: if this delivery
-     * dies and the message lands in the dead-letter queue, the job still ends, and a redriven
-     * message still sends them. A send that succeeds moves the record (and counter) to SENT.
-     */
-    private ChunkRecords markFailedFirst(
-            Job job, int index, List<EmailAddress> todo, ChunkRecords known, int delivery) {
-        Instant at = clock.instant();
-        String reason = "not sent by delivery " + delivery + " of " + maxDeliveries
-                + " (earlier deliveries failed or did not finish)";
-        Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
-        for (EmailAddress r : todo) {
-            transitions.put(
-                    r,
-                    current -> current == null || current.status() == RecipientStatus.PENDING
-                            ? Outcome.gaveUp(r, at, Outcomes.withPrevious(reason, current), false)
-                            : null);
-        }
-        recipients.record(job.id(), index, transitions, known, at, job.expiresAt());
-        return recipients.find(job.id(), index);
-    }
-
-    /**
-     * Sends to one recipient, trying a transient failure again within the delivery as
-     * {@link QuickRetries} allows.
-     *
-     * @param cancel stops the send if the job was cancelled; null: sent whatever (an unresolved recipient)
-     */
-    private Outcomes.Attempt sendOne(
-            Job job, Content content, EmailAddress recipient, CancelWatch cancel, Instant recordBy) {
-        OutgoingEmail email = new OutgoingEmail(
-                content.from(),
-                recipient.address(),
-                content.subject(),
-                content.text(),
-                content.html(),
-                Outcomes.deliveryKey(job.id(), recipient));
-        SendResult result = null;
-        for (int calls = 0; ; ) {
-            sendPermits.acquireUninterruptibly();
-            try {
-                if (cancel != null && cancel.cancelled()) {
-                    // not sent again; a failed call before this may still have gone out
-                    return new Outcomes.Attempt(recipient, result, calls);
-                }
-                sendRate.acquire();
-                result = sender.send(email);
-                calls++;
-                if (result instanceof SendResult.TransientFailure t && t.throttled()) {
-                    sendRate.pause(t.retryAfter() == null ? THROTTLED_PAUSE : t.retryAfter());
-                }
-            } finally {
-                sendPermits.release();
-            }
-            faults.at(Faults.AFTER_EMAIL);
-            quickRetries.record(result);
-            Duration wait = result instanceof SendResult.TransientFailure t
-                    ? quickRetries.next(calls, t, clock.instant(), recordBy)
-                    : null;
-            if (wait == null) {
-                return new Outcomes.Attempt(recipient, result, calls);
-            }
-            Backoff.poll(wait, Duration.ZERO);
-        }
+        return new ChunkResult(0, 0, cancelled, 0, null, null);
     }
 }

@@ -12,33 +12,39 @@ import java.util.Map;
  * @param sent recipients this delivery moved to SENT
  * @param failed recipients this delivery moved to FAILED
  * @param cancelled recipients this delivery moved to CANCELLED
- * @param retrying recipients whose send failed transiently in this delivery: the message must
- *     come back (on its last delivery, it goes on to the dead-letter queue)
+ * @param retrying recipients whose send failed transiently in this delivery (or whose outcome it
+ *     could not learn in time): the message must come back (on its last delivery, it goes on to
+ *     the dead-letter queue)
  * @param retryAfter the longest Retry-After a provider asked for, or null
- * @param notReady the job's submit has not finished enqueueing: come back soon, nothing was sent
+ * @param later a fresh copy of the message must come back after this long, or null: the job's
+ *     submit has not finished enqueueing (nothing was sent), or another delivery's claim holds
+ *     some of the chunk's recipients until then (that delivery may be sending them now)
  */
-public record ChunkResult(int sent, int failed, int cancelled, int retrying, Duration retryAfter, boolean notReady) {
-    public static final ChunkResult NOTHING_TO_DO = new ChunkResult(0, 0, 0, 0, null, false);
-    public static final ChunkResult NOT_READY = new ChunkResult(0, 0, 0, 0, null, true);
+public record ChunkResult(int sent, int failed, int cancelled, int retrying, Duration retryAfter, Duration later) {
+    public static final ChunkResult NOTHING_TO_DO = new ChunkResult(0, 0, 0, 0, null, null);
+
+    /** The job is not ready: come back soon. */
+    static ChunkResult notReady(Duration delay) {
+        return new ChunkResult(0, 0, 0, 0, null, delay);
+    }
 
     /** Two parts of one delivery's work, together. */
     ChunkResult plus(ChunkResult other) {
-        Duration longest = retryAfter == null
-                ? other.retryAfter
-                : other.retryAfter == null || retryAfter.compareTo(other.retryAfter) >= 0
-                        ? retryAfter
-                        : other.retryAfter;
         return new ChunkResult(
                 sent + other.sent,
                 failed + other.failed,
                 cancelled + other.cancelled,
                 retrying + other.retrying,
-                longest,
-                notReady || other.notReady);
+                longest(retryAfter, other.retryAfter),
+                longest(later, other.later));
+    }
+
+    private static Duration longest(Duration a, Duration b) {
+        return a == null ? b : b == null || a.compareTo(b) >= 0 ? a : b;
     }
 
     public boolean needsRetry() {
-        return retrying > 0 || notReady;
+        return retrying > 0;
     }
 
     /**
@@ -65,12 +71,9 @@ public record ChunkResult(int sent, int failed, int cancelled, int retrying, Dur
             }
             if (attempt.result() instanceof SendResult.TransientFailure t) {
                 retrying++;
-                if (t.retryAfter() != null
-                        && (retryAfter == null || t.retryAfter().compareTo(retryAfter) > 0)) {
-                    retryAfter = t.retryAfter();
-                }
+                retryAfter = longest(retryAfter, t.retryAfter());
             }
         }
-        return new ChunkResult(sent, failed, cancelled, retrying, retryAfter, false);
+        return new ChunkResult(sent, failed, cancelled, retrying, retryAfter, null);
     }
 }

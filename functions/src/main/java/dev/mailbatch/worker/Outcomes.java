@@ -17,11 +17,21 @@ final class Outcomes {
 
     /**
      * One recipient's attempt in this delivery: the last result of {@code calls} provider calls (more
-     * than one after quick retries); a null result means it was not sent because the job was cancelled.
+     * than one after quick retries). A null result means no call was made: the job was cancelled
+     * first, or ({@code late}) the delivery's time ran out before the call could start.
      */
-    record Attempt(EmailAddress recipient, SendResult result, int calls) {
+    record Attempt(EmailAddress recipient, SendResult result, int calls, boolean late) {
+        Attempt(EmailAddress recipient, SendResult result, int calls) {
+            this(recipient, result, calls, false);
+        }
+
         Attempt(EmailAddress recipient, SendResult result) {
             this(recipient, result, result == null ? 0 : 1);
+        }
+
+        /** Not sent, for want of time: the message comes back. */
+        boolean notStarted() {
+            return late && result == null;
         }
     }
 
@@ -45,8 +55,15 @@ final class Outcomes {
             return null; // SENT, FAILED for good or CANCELLED: done elsewhere, never changed again
         }
         boolean markedFailed = current != null && current.status() == RecipientStatus.FAILED;
+        if (attempt.notStarted()) {
+            return current == null ? null : released(current, attempt, at); // not sent: as it was, unclaimed
+        }
         return switch (attempt.result()) {
-            case null -> markedFailed ? null : Outcome.cancelled(attempt.recipient(), at);
+            // not called: the job was cancelled first. Known never sent unless an earlier delivery tried it.
+            case null ->
+                current != null && current.attempts() > 0
+                        ? released(current, attempt, at)
+                        : Outcome.cancelled(attempt.recipient(), at);
             case SendResult.Sent s -> Outcome.sent(attempt.recipient(), at, s.providerMessageId());
             case SendResult.PermanentFailure f -> Outcome.failed(attempt.recipient(), at, f.reason());
             case SendResult.TransientFailure t ->
@@ -56,23 +73,79 @@ final class Outcomes {
         };
     }
 
-    /**
-     * Whether an earlier delivery of this chunk may have sent to the recipient without its outcome
-     * being known: it has a PENDING record of an attempt (a lost answer, a transient failure), or
-     * no record while this is not the chunk's first delivery (a delivery that died after sending).
-     */
-    static boolean mayHaveBeenSent(Recipient current, int delivery) {
-        return current == null ? delivery > 1 : current.status() == RecipientStatus.PENDING && current.attempts() > 0;
+    /** The record as it was, without this delivery's claim (null if it has none). */
+    private static Outcome released(Recipient current, Attempt attempt, Instant at) {
+        return current.claimed()
+                ? new Outcome(attempt.recipient(), current.status(), current.error(), at, null, current.retryable(), 0)
+                : null;
     }
 
     /**
-     * Whether a record says its recipient was never sent: none yet, PENDING, or FAILED (retryable)
-     * by a "mark FAILED first" without an attempt (a cancel then makes it CANCELLED, not failed).
+     * Whether the recipient may have been sent without its outcome being known, by what its record
+     * says (never by how often SQS delivered the message: a redriven or requeued copy starts again
+     * at 1): a delivery claimed it and recorded nothing since (the claim is written before every
+     * send, so the claimer may have died after sending), or it is PENDING after an attempt (a lost
+     * answer, a transient failure).
+     */
+    static boolean mayHaveBeenSent(Recipient current) {
+        return current != null
+                && ((current.status() == RecipientStatus.PENDING && current.attempts() > 0)
+                        || (current.wantsSend() && current.claimed()));
+    }
+
+    /**
+     * Whether a record says its recipient was never sent: none yet, or one that still wants a send
+     * with no attempt and no claim behind it (PENDING, or FAILED (retryable) by a "mark FAILED first"
+     * whose send never started: a cancel makes it CANCELLED, not failed).
      */
     static boolean neverSent(Recipient current) {
-        return current == null
-                || current.status() == RecipientStatus.PENDING
-                || (current.status() == RecipientStatus.FAILED && current.retryable() && current.attempts() == 0);
+        return current == null || (current.wantsSend() && current.attempts() == 0 && !current.claimed());
+    }
+
+    /**
+     * What a recipient's record becomes when this delivery claims it to send, given what it is now:
+     * claimed until {@code until} (and FAILED (retryable) first, on a message's last deliveries); null
+     * when it wants no send any more, or another delivery's claim still holds it.
+     *
+     * @param failFirst the reason to record it FAILED before the send, or null
+     */
+    static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Instant until, String failFirst) {
+        if (current != null && until.equals(current.claimedUntil())) {
+            // this delivery's own claim (its write landed, and its answer was lost): claimed already
+            return new Outcome(recipient, current.status(), current.error(), at, null, current.retryable(), 0, until);
+        }
+        if (current != null && (!current.wantsSend() || current.heldAt(at))) {
+            return null;
+        }
+        Outcome marked = failFirst(recipient, current, at, failFirst);
+        return marked != null ? marked.claimedUntil(until) : Outcome.claim(recipient, current, at, until);
+    }
+
+    /**
+     * What a recipient's record becomes when this delivery's claim on it ends before an outcome is
+     * known: still claimed (the email may have gone out), but only until {@code at}, so the next
+     * delivery resolves it without waiting. Null if the claim is not this delivery's any more.
+     *
+     * @param mine when this delivery's claims end (it wrote them with this time)
+     */
+    static Outcome endClaim(EmailAddress recipient, Recipient current, Instant at, Instant mine) {
+        return current != null && current.wantsSend() && mine.equals(current.claimedUntil())
+                ? Outcome.claim(recipient, current, at, at)
+                : null;
+    }
+
+    /**
+     * On a message's last deliveries, a recipient still to send is recorded FAILED (retryable)
+     * before it is sent: if the delivery dies and the message lands in the dead-letter queue, the
+     * job still ends; a send that succeeds moves it to SENT. Null when there is nothing to mark.
+     */
+    static Outcome failFirst(EmailAddress recipient, Recipient current, Instant at, String reason) {
+        if (reason == null || (current != null && current.status() != RecipientStatus.PENDING)) {
+            return null;
+        }
+        Outcome failed = Outcome.gaveUp(recipient, at, withPrevious(reason, current), false);
+        // a claim whose holder died stays: it says the email may have gone out
+        return current != null && current.claimed() ? failed.claimedUntil(current.claimedUntil()) : failed;
     }
 
     /**

@@ -45,9 +45,6 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     /** The retry budget of one worker instance's quick retries (see {@link QuickRetries}). */
     public static final int QUICK_RETRY_BUDGET = 100;
 
-    /** How soon a chunk comes back whose job's submit is still enqueueing. */
-    static final Duration NOT_READY_DELAY = Duration.ofSeconds(2);
-
     /** One chunk's work: the seam between this adapter and {@link ChunkProcessor}. */
     @FunctionalInterface
     interface ChunkWork {
@@ -56,9 +53,10 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     /**
-     * How a chunk whose job is not ready yet comes back later as a new message (SendMessage with
-     * DelaySeconds): a copy starts its delivery count afresh, so waiting for a submit to finish
-     * never uses up the budget of deliveries (MaxDeliveries) that sending has.
+     * How a chunk comes back later as a new message (SendMessage with DelaySeconds): when its job
+     * is not ready yet, or another delivery's claim holds some of its recipients. A copy starts its
+     * delivery count afresh, so waiting never uses up the budget of deliveries (MaxDeliveries) that
+     * sending has.
      */
     @FunctionalInterface
     interface Requeue {
@@ -78,6 +76,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     private final Visibility visibility;
     private final Requeue requeue;
     private final WorkerConfig config;
+    /** The worker's time: when a delivery must record by (its claims last until its invocation ends). */
+    private final java.time.Clock clock;
 
     /** The Lambda runtime's constructor. */
     public SendEmailsHandler() {
@@ -139,7 +139,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 visibility(config, sqs),
                 requeue(config, sqs),
                 log,
-                metrics);
+                metrics,
+                processor.clock());
     }
 
     /** For tests of the adapter alone: the chunk work and the two calls to SQS are seams; log lines go to {@code logs}. */
@@ -156,7 +157,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 visibility,
                 requeue,
                 new Log(SERVICE, logs),
-                new Metrics(SERVICE, logs, java.time.Clock.systemUTC()));
+                new Metrics(SERVICE, logs, java.time.Clock.systemUTC()),
+                java.time.Clock.systemUTC());
     }
 
     private SendEmailsHandler(
@@ -166,7 +168,9 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
             Visibility visibility,
             Requeue requeue,
             Log log,
-            Metrics metrics) {
+            Metrics metrics,
+            java.time.Clock clock) {
+        this.clock = clock;
         this.config = config;
         this.work = work;
         this.invocationEnded = invocationEnded;
@@ -215,8 +219,9 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     private static Requeue requeue(WorkerConfig config, SqsClient sqs) {
-        return (message, delay) -> sqs.sendMessage(r ->
-                r.queueUrl(config.queueUrl()).messageBody(message.getBody()).delaySeconds((int) delay.toSeconds()));
+        return (message, delay) -> sqs.sendMessage(r -> r.queueUrl(config.queueUrl())
+                .messageBody(message.getBody())
+                .delaySeconds((int) Math.max(1, Math.ceilDiv(delay.toMillis(), 1000))));
     }
 
     private static Visibility visibility(WorkerConfig config, SqsClient sqs) {
@@ -239,7 +244,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
         // An Error (the worker is dying) fails the whole invocation: the batch comes back, as when a process dies.
         Instant recordBy =
-                Instant.now().plusMillis(context.getRemainingTimeInMillis()).minus(RECORD_MARGIN);
+                clock.instant().plusMillis(context.getRemainingTimeInMillis()).minus(RECORD_MARGIN);
         List<Boolean> done;
         try {
             done = Parallel.map(records, record -> {
@@ -299,14 +304,16 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                     .with("failed", result.failed())
                     .with("cancelled", result.cancelled())
                     .with("retrying", result.retrying())
-                    .with("notReady", result.notReady())
+                    .with(
+                            "laterSeconds",
+                            result.later() == null ? 0 : result.later().toSeconds())
                     .write();
             metrics.count("EmailsSent", result.sent());
             metrics.count("EmailsFailed", result.failed());
             metrics.count("EmailsCancelled", result.cancelled());
             metrics.count("EmailsRetried", result.retrying());
-            if (result.notReady()) {
-                return later(record, context);
+            if (result.later() != null && !later(record, result.later(), context)) {
+                return false; // no copy: this message comes back instead
             }
             if (result.needsRetry()) {
                 if (delivery >= config.maxDeliveries()) {
@@ -354,22 +361,29 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     /**
-     * A chunk whose job is not ready: a copy comes back after {@link #NOT_READY_DELAY} and this one
-     * is done with; if the copy can not be sent, this one comes back instead (using a delivery).
+     * A chunk to come back later: a copy comes back after {@code delay} (at most SQS's 15 minutes)
+     * and this one is done with; if the copy can not be sent, this one comes back instead (using a
+     * delivery).
+     *
+     * @return whether the copy was sent
      */
-    private boolean later(SQSEvent.SQSMessage record, Context context) {
+    private boolean later(SQSEvent.SQSMessage record, Duration delay, Context context) {
+        Duration wait = delay.compareTo(MAX_DELAY) > 0 ? MAX_DELAY : delay;
         try {
-            requeue.later(record, NOT_READY_DELAY);
+            requeue.later(record, wait);
             return true;
         } catch (SdkException e) {
-            log.warn(context, "could not requeue a chunk whose job is not ready")
+            log.warn(context, "could not requeue a chunk to come back later")
                     .with("messageId", record.getMessageId())
                     .with("error", describe(e))
                     .write();
-            setVisibility(record, NOT_READY_DELAY, context);
+            setVisibility(record, wait, context);
             return false;
         }
     }
+
+    /** SQS's longest DelaySeconds. */
+    static final Duration MAX_DELAY = Duration.ofMinutes(15);
 
     private void setVisibility(SQSEvent.SQSMessage record, Duration delay, Context context) {
         try {

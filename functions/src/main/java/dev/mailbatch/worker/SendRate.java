@@ -69,21 +69,33 @@ final class SendRate {
 
     /** Blocks until this worker may send one email. */
     void acquire() {
+        acquire(Instant.MAX);
+    }
+
+    /**
+     * Blocks until this worker may send one email, or {@code until} passes first.
+     *
+     * @return whether it may send
+     */
+    boolean acquire(Instant until) {
         lock.lock();
         try {
-            take();
+            return take(until);
         } finally {
             lock.unlock();
         }
     }
 
-    private void take() {
+    private boolean take(Instant until) {
         int dry = 0; // buckets found empty in a row
         while (true) {
             Instant now = clock.instant();
             if (tokens > 0 && now.isBefore(takenAt.plus(fresh))) {
                 tokens--;
-                return;
+                return true;
+            }
+            if (!now.isBefore(until)) {
+                return false;
             }
             RateStore.Grant grant = bucket.take(shard, want, perSecond / shards, capacity, now);
             if (grant.tokens() > 0) {
@@ -95,7 +107,9 @@ final class SendRate {
                 shard = (shard + 1) % shards; // this one is dry (or paused): the next may not be
                 if (++dry >= shards) {
                     dry = 0;
-                    Backoff.poll(grant.retryIn(), Duration.ZERO);
+                    Duration left = Duration.between(clock.instant(), until);
+                    Duration wait = grant.retryIn();
+                    Backoff.poll(left.compareTo(wait) < 0 && !left.isNegative() ? left : wait, Duration.ZERO);
                 }
             }
         }

@@ -53,6 +53,24 @@ class RecipientItemsTest {
     }
 
     @Test
+    void aClaimIsKeptToTheMillisecondAndAnyOutcomeEndsIt() {
+        EmailAddress ada = EmailAddress.ofNormalized("ada@example.com");
+        Instant until = AT.plusSeconds(65);
+        Recipient claimed = RecipientItems.apply(null, Outcome.claim(ada, null, AT, until));
+        ChunkRecords read =
+                RecipientItems.fromItem(RecipientItems.toItem("job-1", 0, 1, Map.of(ada.key(), claimed), EXPIRES));
+        assertThat(read.get(ada.key()).claimedUntil()).isEqualTo(until);
+        assertThat(read.get(ada.key()).status()).isEqualTo(RecipientStatus.PENDING);
+        assertThat(read.get(ada.key()).attempts()).isZero();
+        Recipient sent = RecipientItems.apply(read.get(ada.key()), Outcome.sent(ada, AT.plusSeconds(1), "m"));
+        assertThat(sent.claimed()).isFalse();
+        assertThat(RecipientItems.fromItem(RecipientItems.toItem("job-1", 0, 2, Map.of(ada.key(), sent), EXPIRES))
+                        .get(ada.key())
+                        .claimedUntil())
+                .isNull();
+    }
+
+    @Test
     void noChunkSharesThePartitionKeyOfItsJobOrOfAnotherChunk() {
         assertThat(RecipientItems.chunkKey("j", 1).get("pk"))
                 .isNotEqualTo(RecipientItems.chunkKey("j", 2).get("pk"))

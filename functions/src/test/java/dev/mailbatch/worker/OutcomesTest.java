@@ -48,6 +48,9 @@ class OutcomesTest {
         assertThat(gaveUp.status()).isEqualTo(RecipientStatus.FAILED);
         assertThat(gaveUp.retryable()).isTrue();
         assertThat(after(record(RecipientStatus.FAILED, 2, true), null)).isNull();
+        assertThat(after(record(RecipientStatus.FAILED, 0, true), null).status())
+                .as("marked FAILED first, then kept from its send by a cancel: never sent")
+                .isEqualTo(RecipientStatus.CANCELLED);
     }
 
     @Test
@@ -66,19 +69,36 @@ class OutcomesTest {
                 .isEqualTo(RecipientStatus.PENDING);
     }
 
+    private static Recipient claimed(RecipientStatus status, int attempts, boolean retryable, Instant until) {
+        return new Recipient("ada@example.com", status, attempts, null, null, null, retryable, until);
+    }
+
+    /**
+     * Issue 23, hole 3: "may have been sent" was read from SQS's receive count (a record-less
+     * recipient counted only on a delivery above 1), so a redriven copy, which starts again at 1,
+     * reported as CANCELLED an email an earlier copy had sent. It is read from the record now: a
+     * claim is written before every send.
+     */
     @Test
-    void onlyARecipientAnEarlierDeliveryMayHaveSentIsUnresolved() {
-        assertThat(Outcomes.mayHaveBeenSent(null, 1))
-                .as("first delivery, no record")
+    void whetherARecipientMayHaveBeenSentIsReadFromItsRecordOnly() {
+        assertThat(Outcomes.mayHaveBeenSent(null))
+                .as("never claimed, so never sent")
                 .isFalse();
-        assertThat(Outcomes.mayHaveBeenSent(null, 2))
-                .as("a delivery died after sending?")
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 1, false)))
+                .as("an attempt with no answer")
                 .isTrue();
-        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 1, false), 1))
-                .isTrue();
-        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 0, false), 2))
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.PENDING, 0, false)))
                 .isFalse();
-        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false), 2))
+        assertThat(Outcomes.mayHaveBeenSent(claimed(RecipientStatus.PENDING, 0, false, AT.minusSeconds(60))))
+                .as("claimed by a delivery that died: it may have sent")
+                .isTrue();
+        assertThat(Outcomes.mayHaveBeenSent(claimed(RecipientStatus.FAILED, 0, true, AT.minusSeconds(60))))
+                .as("marked FAILED first and claimed on a last delivery that died")
+                .isTrue();
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.SENT, 1, false)))
+                .isFalse();
+        assertThat(Outcomes.mayHaveBeenSent(record(RecipientStatus.FAILED, 2, true)))
+                .as("gave up: failed, not unresolved")
                 .isFalse();
     }
 
@@ -89,12 +109,117 @@ class OutcomesTest {
     @Test
     void aRecipientMarkedFailedFirstWithoutAnAttemptCountsAsNeverSent() {
         assertThat(Outcomes.neverSent(null)).isTrue();
-        assertThat(Outcomes.neverSent(record(RecipientStatus.PENDING, 1, false)))
+        assertThat(Outcomes.neverSent(record(RecipientStatus.PENDING, 0, false)))
                 .isTrue();
+        assertThat(Outcomes.neverSent(record(RecipientStatus.PENDING, 1, false)))
+                .isFalse();
         assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 0, true))).isTrue();
         assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 2, true))).isFalse();
         assertThat(Outcomes.neverSent(record(RecipientStatus.FAILED, 0, false))).isFalse();
         assertThat(Outcomes.neverSent(record(RecipientStatus.SENT, 1, false))).isFalse();
+        assertThat(Outcomes.neverSent(claimed(RecipientStatus.PENDING, 0, false, AT.plusSeconds(5))))
+                .as("claimed: a send may be under way")
+                .isFalse();
+    }
+
+    @Test
+    void aClaimKeepsTheRecordAndMarksItUntilTheDeliveryEnds() {
+        Instant until = AT.plusSeconds(60);
+        Outcome first = Outcomes.claim(ADA, null, AT, until, null);
+        assertThat(first.status()).isEqualTo(RecipientStatus.PENDING);
+        assertThat(first.attempts()).isZero();
+        assertThat(first.claimedUntil()).isEqualTo(until);
+
+        Recipient retrying = new Recipient("ada@example.com", RecipientStatus.PENDING, 2, "503", null, null, false);
+        Outcome again = Outcomes.claim(ADA, retrying, AT, until, null);
+        assertThat(again.error())
+                .as("the last error stays until an outcome replaces it")
+                .isEqualTo("503");
+        assertThat(again.isClaim()).isTrue();
+
+        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT.plusSeconds(1)), AT, until, null))
+                .as("another delivery's claim still holds")
+                .isNull();
+        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT), AT, until, null))
+                .as("a claim that ended (its holder died) is taken over")
+                .isNotNull();
+        assertThat(Outcomes.claim(ADA, record(RecipientStatus.SENT, 1, false), AT, until, null))
+                .isNull();
+
+        Outcome lastDelivery = Outcomes.claim(ADA, null, AT, until, "not sent by delivery 8 of 8");
+        assertThat(lastDelivery.status()).isEqualTo(RecipientStatus.FAILED);
+        assertThat(lastDelivery.retryable()).isTrue();
+        assertThat(lastDelivery.claimedUntil()).isEqualTo(until);
+    }
+
+    @Test
+    void aDeliveryKnowsItsOwnClaimWhenItsWriteLandedAndTheAnswerWasLost() {
+        Instant until = AT.plusSeconds(60);
+        Outcome again = Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, until), AT, until, null);
+        assertThat(again).as("its own claim, not another delivery's").isNotNull();
+        assertThat(again.claimedUntil()).isEqualTo(until);
+    }
+
+    @Test
+    void aSendThatNeverStartedForWantOfTimeReleasesTheClaimAndChangesNothingElse() {
+        Instant until = AT.plusSeconds(60);
+        Outcomes.Attempt late = new Outcomes.Attempt(ADA, null, 0, true);
+        assertThat(late.notStarted()).isTrue();
+        Outcome released = Outcomes.after(claimed(RecipientStatus.PENDING, 0, false, until), late, AT, 3);
+        assertThat(released.status()).isEqualTo(RecipientStatus.PENDING);
+        assertThat(released.claimedUntil()).isNull();
+        assertThat(released.attempts()).isZero();
+        assertThat(Outcomes.after(null, late, AT, 3)).isNull();
+        Outcomes.Attempt triedThenLate =
+                new Outcomes.Attempt(ADA, new SendResult.TransientFailure("503", null), 2, true);
+        assertThat(triedThenLate.notStarted())
+                .as("a call was made: its result counts")
+                .isFalse();
+        assertThat(Outcomes.after(null, triedThenLate, AT, 3).status()).isEqualTo(RecipientStatus.PENDING);
+    }
+
+    @Test
+    void aClaimEndsOnlyIfItIsStillThisDeliverys() {
+        Instant mine = AT.plusSeconds(60);
+        Outcome ended = Outcomes.endClaim(ADA, claimed(RecipientStatus.PENDING, 0, false, mine), AT, mine);
+        assertThat(ended.claimedUntil())
+                .as("still claimed: it may have gone out")
+                .isEqualTo(AT);
+        assertThat(Outcomes.endClaim(ADA, claimed(RecipientStatus.PENDING, 0, false, mine.plusSeconds(1)), AT, mine))
+                .isNull();
+        assertThat(Outcomes.endClaim(ADA, record(RecipientStatus.SENT, 1, false), AT, mine))
+                .isNull();
+    }
+
+    @Test
+    void markedFailedFirstARecipientAnEarlierClaimMayHaveSentStaysClaimed() {
+        Instant died = AT.minusSeconds(30);
+        Outcome marked = Outcomes.failFirst(ADA, claimed(RecipientStatus.PENDING, 0, false, died), AT, "last");
+        assertThat(marked.status()).isEqualTo(RecipientStatus.FAILED);
+        assertThat(marked.claimedUntil()).isEqualTo(died);
+        assertThat(Outcomes.failFirst(ADA, null, AT, "last").claimedUntil()).isNull();
+        assertThat(Outcomes.failFirst(ADA, null, AT, null)).isNull();
+        assertThat(Outcomes.failFirst(ADA, record(RecipientStatus.FAILED, 1, true), AT, "last"))
+                .isNull();
+    }
+
+    @Test
+    void aClaimedRecipientTheCancelKeptFromItsSendIsCancelledOrReleased() {
+        Instant until = AT.plusSeconds(60);
+        Outcome neverTried = after(claimed(RecipientStatus.PENDING, 0, false, until), null);
+        assertThat(neverTried.status()).isEqualTo(RecipientStatus.CANCELLED);
+        Outcome markedFirst = after(claimed(RecipientStatus.FAILED, 0, true, until), null);
+        assertThat(markedFirst.status()).isEqualTo(RecipientStatus.CANCELLED);
+        Outcome triedBefore = after(claimed(RecipientStatus.PENDING, 2, false, until), null);
+        assertThat(triedBefore.status()).as("an earlier call may have gone out").isEqualTo(RecipientStatus.PENDING);
+        assertThat(triedBefore.claimedUntil()).isNull();
+        assertThat(after(record(RecipientStatus.PENDING, 2, false), null))
+                .as("nothing to release")
+                .isNull();
+        assertThat(after(claimed(RecipientStatus.PENDING, 0, false, until), new SendResult.Sent("m"))
+                        .claimedUntil())
+                .as("an outcome ends the claim")
+                .isNull();
     }
 
     @Test

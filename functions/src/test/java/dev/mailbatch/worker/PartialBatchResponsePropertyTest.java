@@ -49,6 +49,9 @@ class PartialBatchResponsePropertyTest {
             "RETRY_MAX_SECONDS",
             "900")::get);
 
+    /** How long another delivery's claim holds a HELD chunk's recipients. */
+    private static final Duration HELD_FOR = Duration.ofSeconds(40);
+
     /** What the chunk work comes to for one message. */
     enum Fate {
         SENT,
@@ -57,12 +60,15 @@ class PartialBatchResponsePropertyTest {
         TRANSIENT,
         TRANSIENT_WITH_RETRY_AFTER,
         NOT_READY,
+        /** some recipients held by another delivery's claim: a copy comes back when it ends */
+        HELD,
+        HELD_AND_TRANSIENT,
         STORE_FAULT,
         UNREADABLE,
         UNKNOWN_VERSION;
 
         boolean retried() {
-            return this != SENT && this != NOTHING_TO_DO && this != CANCELLED && this != NOT_READY;
+            return this != SENT && this != NOTHING_TO_DO && this != CANCELLED && this != NOT_READY && this != HELD;
         }
 
         boolean delayed() {
@@ -139,11 +145,16 @@ class PartialBatchResponsePropertyTest {
         assertThat(named).as(which).containsExactlyElementsOf(toRetry);
 
         for (Case c : batch) {
-            // A chunk whose job is not ready is done with, and a copy comes back later: waiting
-            // never uses up the deliveries sending has (issue 11, defect 4).
+            // A chunk whose job is not ready, or whose recipients another delivery holds, comes back
+            // later as a copy: waiting never uses up the deliveries sending has (issue 11, defect 4).
             assertThat(requeued.get(c.messageId()))
                     .as("%s: %s", which, c)
-                    .isEqualTo(c.fate() == Fate.NOT_READY ? SendEmailsHandler.NOT_READY_DELAY : null);
+                    .isEqualTo(
+                            switch (c.fate()) {
+                                case NOT_READY -> ChunkProcessor.NOT_READY_DELAY;
+                                case HELD, HELD_AND_TRANSIENT -> HELD_FOR;
+                                default -> null;
+                            });
             if (!c.fate().delayed()) {
                 assertThat(delays).as(which).doesNotContainKey(c.messageId());
                 continue;
@@ -202,12 +213,14 @@ class PartialBatchResponsePropertyTest {
             Case c = byId.get(message.jobId());
             assertThat(delivery).isEqualTo(c.delivery());
             return switch (c.fate()) {
-                case SENT -> new ChunkResult(3, 0, 0, 0, null, false);
+                case SENT -> new ChunkResult(3, 0, 0, 0, null, null);
                 case NOTHING_TO_DO -> ChunkResult.NOTHING_TO_DO;
-                case CANCELLED -> new ChunkResult(0, 0, 3, 0, null, false);
-                case TRANSIENT -> new ChunkResult(1, 0, 0, 2, null, false);
-                case TRANSIENT_WITH_RETRY_AFTER -> new ChunkResult(0, 0, 0, 1, Duration.ofSeconds(120), false);
-                case NOT_READY -> ChunkResult.NOT_READY;
+                case CANCELLED -> new ChunkResult(0, 0, 3, 0, null, null);
+                case TRANSIENT -> new ChunkResult(1, 0, 0, 2, null, null);
+                case TRANSIENT_WITH_RETRY_AFTER -> new ChunkResult(0, 0, 0, 1, Duration.ofSeconds(120), null);
+                case NOT_READY -> ChunkResult.notReady(ChunkProcessor.NOT_READY_DELAY);
+                case HELD -> new ChunkResult(2, 0, 0, 0, null, HELD_FOR);
+                case HELD_AND_TRANSIENT -> new ChunkResult(1, 0, 0, 1, null, HELD_FOR);
                 case STORE_FAULT -> throw new dev.mailbatch.store.StoreException("injected", null);
                 case UNREADABLE, UNKNOWN_VERSION -> throw new AssertionError("never reaches the work");
             };

@@ -43,8 +43,8 @@ class WorkerObservabilityTest {
         SendEmailsHandler handler = new SendEmailsHandler(
                 CONFIG,
                 (message, delivery, recordBy) -> message.jobId().equals("job-ok")
-                        ? new ChunkResult(3, 1, 0, 0, null, false)
-                        : new ChunkResult(0, 0, 0, 2, null, false), // still failing on its last delivery
+                        ? new ChunkResult(3, 1, 0, 0, null, null)
+                        : new ChunkResult(0, 0, 0, 2, null, null), // still failing on its last delivery
                 (m, d) -> {},
                 (m, d) -> {},
                 lines::add);

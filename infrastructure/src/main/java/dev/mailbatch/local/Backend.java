@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  * An AWS-API emulator reached over HTTP: moto server (the reference) or LocalStack. The
  * clients are the SDK's real ones; only the endpoint differs from AWS.
  *
- * @param interceptors on every DynamoDB and SQS client (the chaos harness's store faults; none otherwise)
+ * @param interceptors on every DynamoDB, SQS and SES client (the chaos harness's faults; none otherwise)
  */
 public record Backend(String name, URI endpoint, List<ExecutionInterceptor> interceptors) {
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
@@ -79,6 +79,7 @@ public record Backend(String name, URI endpoint, List<ExecutionInterceptor> inte
 
     public SesV2Client ses() {
         return SesV2Client.builder()
+                .overrideConfiguration(c -> c.executionInterceptors(interceptors))
                 .httpClient(HTTP)
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)

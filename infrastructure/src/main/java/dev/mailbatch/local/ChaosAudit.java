@@ -12,18 +12,23 @@ import java.util.TreeMap;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
- * The chaos run's audit: what reached the provider (the outbox, by delivery key) against what
- * the API reports (each job's counters and recipient records).
+ * The chaos run's audit: what reached the provider (the outbox, by delivery key; or the
+ * emulator's SES, by subject and recipient) against what the API reports (each job's counters and
+ * recipient records).
  */
 final class ChaosAudit {
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED");
 
     private ChaosAudit() {}
 
+    /** The first findings of the audit running now, each a recipient: what was delivered, what was recorded. */
+    private static final List<String> FINDINGS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /** One job's findings. */
     private record JobFindings(long lost, long duplicates, boolean finished, boolean mismatch, long failed) {}
 
     static ChaosReport audit(
+            ChaosScenario scenario,
             LocalApi api,
             LocalRunner runner,
             Map<String, List<String>> jobs,
@@ -33,8 +38,15 @@ final class ChaosAudit {
             int cancelled,
             int submitRetries,
             Duration elapsed) {
+        FINDINGS.clear();
         Outbox outbox = runner.outbox();
-        Map<String, Map<String, Integer>> delivered = deliveredByJob(outbox);
+        boolean ses = scenario.sender() == ChaosScenario.Sender.SES;
+        Map<String, Map<String, Integer>> delivered =
+                ses ? sesDeliveredByJob(runner.backend(), scenario, jobs) : deliveredByJob(outbox);
+        long sesAccepted = delivered.values().stream()
+                .flatMap(m -> m.values().stream())
+                .mapToLong(Integer::longValue)
+                .sum();
         long lost = 0;
         long duplicates = 0;
         long nonTerminal = 0;
@@ -55,9 +67,11 @@ final class ChaosAudit {
         return new ChaosReport(
                 jobs.size(),
                 jobs.values().stream().mapToLong(List::size).sum(),
-                outbox.calls(),
-                outbox.emails().size(),
-                outbox.repeatedKeys(),
+                ses ? sesAccepted + injector.ses().throttled() : outbox.calls(),
+                ses
+                        ? delivered.values().stream().mapToLong(Map::size).sum()
+                        : outbox.emails().size(),
+                ses ? 0 : outbox.repeatedKeys(),
                 lost,
                 duplicates,
                 nonTerminal,
@@ -65,9 +79,9 @@ final class ChaosAudit {
                 failedRecipients,
                 injector.kills(),
                 injector.duplicates(),
-                outbox.injectedFailures(),
-                outbox.lostResponses(),
-                outbox.conflicts(),
+                ses ? injector.ses().throttled() : outbox.injectedFailures(),
+                ses ? 0 : outbox.lostResponses(),
+                ses ? 0 : outbox.conflicts(),
                 cancelled,
                 submitRetries,
                 injector.store().injected(),
@@ -78,7 +92,50 @@ final class ChaosAudit {
                 faults.processEmails(),
                 dlqDepth(runner),
                 states,
-                elapsed);
+                elapsed,
+                faults.outages(),
+                faults.outageCancels(),
+                faults.redriven(),
+                faults.redrivenAfterDeliveries(),
+                List.copyOf(FINDINGS));
+    }
+
+    /**
+     * What the emulator's SES accepted of this run, by job and recipient: its messages (moto's
+     * {@code /moto-api/data.json}) whose subject is one of this run's (the seed is in it), each
+     * recipient's address naming its job.
+     */
+    private static Map<String, Map<String, Integer>> sesDeliveredByJob(
+            Backend backend, ChaosScenario scenario, Map<String, List<String>> jobs) {
+        Map<String, String> jobOf = new HashMap<>();
+        jobs.forEach((id, addresses) -> addresses.forEach(a -> jobOf.put(a, id)));
+        String prefix = ChaosHarness.subject(scenario, 0).replaceAll("0$", "");
+        Map<String, Map<String, Integer>> delivered = new HashMap<>();
+        try {
+            var response = java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(
+                                            backend.endpoint().resolve("/moto-api/data.json"))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+            for (JsonNode m : dev.mailbatch.config.Json.MAPPER
+                    .readTree(response.body())
+                    .path("ses")
+                    .path("Message")) {
+                String to = m.path("destinations").path("ToAddresses").path(0).asText();
+                if (m.path("subject").asText().startsWith(prefix) && jobOf.containsKey(to)) {
+                    delivered
+                            .computeIfAbsent(jobOf.get(to), k -> new HashMap<>())
+                            .merge(to, 1, Integer::sum);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not read what SES accepted", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return delivered;
     }
 
     /** What the provider delivered: by job (from the delivery key), by recipient, how many times. */
@@ -109,6 +166,10 @@ final class ChaosAudit {
             byStatus.merge(recorded, 1, Integer::sum);
             int times = got.getOrDefault(address, 0);
             duplicates += Math.max(0, times - 1);
+            if ((times > 1 || (times > 0) != recorded.equals("SENT")) && FINDINGS.size() < 10) {
+                FINDINGS.add(address + " of job " + s.path("jobId").asText() + ": delivered " + times
+                        + " time(s), recorded " + recorded + (record == null ? "" : " " + record));
+            }
             if (times == 0 && !recorded.equals("FAILED") && !recorded.equals("CANCELLED")) {
                 lost++; // never delivered, and not reported as failed or cancelled
             }

@@ -65,7 +65,17 @@ public final class ChaosHarness {
         env.put("OUTBOX_FAILURE_STATUS", "503");
         env.put("OUTBOX_LOSS_RATE", Double.toString(s.lossRate()));
         env.put("OUTBOX_LATENCY_MS", "10"); // long enough for two deliveries of a chunk to meet (409)
-        env.put("LOCAL_LOG_DIR", logDir.resolve("local").toString());
+        // each run's own: several runs in one JVM (ChaosIT) keep every run's log
+        env.put(
+                "LOCAL_LOG_DIR",
+                logDir.resolve("local-" + s.sender().name().toLowerCase(java.util.Locale.ROOT) + "-" + s.seed())
+                        .toString());
+        if (s.sender() == ChaosScenario.Sender.SES) {
+            env.put("SENDER", "ses"); // the runner verifies DEFAULT_FROM with the emulator's SES
+            env.put("PROVIDER_URL", "");
+            env.put("DEFAULT_FROM", "chaos@mailbatch.example");
+            env.put("OUTBOX_FAILURE_RATE", "0"); // SES's throttling is ChaosSes's
+        }
         env.putAll(extraEnv);
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("MaxDeliveries", Integer.toString(s.maxDeliveries()));
@@ -110,12 +120,27 @@ public final class ChaosHarness {
                 console.println("chaos: worker process up (its logs: infrastructure/target/chaos/worker-N/)");
             }
             LocalApi api = LocalApi.signIn(runner.baseUrl(), "chaos");
-            ChaosFaults faults = open.add(ChaosFaults.start(s, worker, proxy, runner.outbox()));
+            List<String> running = new java.util.concurrent.CopyOnWriteArrayList<>(); // accepted, not cancelled
+            ChaosFaults faults = open.add(ChaosFaults.start(
+                    s,
+                    worker,
+                    proxy,
+                    new ChaosFaults.Reach(
+                            runner.outbox(),
+                            injector.ses(),
+                            () -> cancelOneRunning(api, running),
+                            new ChaosFaults.Queues(
+                                    runner.backend().sqs(),
+                                    runner.resources().queueUrl(),
+                                    runner.resources().dlqUrl()),
+                            injector)));
             List<Thread> cancelling = new java.util.concurrent.CopyOnWriteArrayList<>();
             Map<String, List<String>> jobs = submitAll(api, s, submitsFailed, submitsInUse, (id, job) -> {
                 if (job < s.cancels()) { // the first jobs submitted, a caller's second thoughts
                     long after = new java.util.Random(s.seed() + job).nextInt(400);
                     cancelling.add(Thread.ofVirtual().start(() -> cancelSoon(api, id, after, cancelled)));
+                } else {
+                    running.add(id);
                 }
             });
             console.printf(
@@ -133,6 +158,7 @@ public final class ChaosHarness {
                 finalStatus.put(id, api.getJson("/emails/" + id));
             }
             return ChaosAudit.audit(
+                    s,
                     api,
                     runner,
                     jobs,
@@ -223,7 +249,7 @@ public final class ChaosHarness {
                     for (int r = 0; r < s.recipients(); r++) {
                         to.add("j" + job + "-r" + r + "@chaos.example");
                     }
-                    String body = Json.write(Map.of("emails", to, "subject", "chaos " + job, "text", "hello"));
+                    String body = Json.write(Map.of("emails", to, "subject", subject(s, job), "text", "hello"));
                     // As a caller retries: a 5xx again with the same key; a 409 IDEMPOTENCY_KEY_IN_USE after its
                     // Retry-After (an earlier try that failed without freeing its key holds it until the
                     // submit deadline of 2 minutes).
@@ -264,6 +290,32 @@ public final class ChaosHarness {
             throw new IllegalStateException(e.getCause());
         }
         return jobs;
+    }
+
+    /** A job's subject: its run's seed and its number (how the audit finds a run's emails in SES). */
+    static String subject(ChaosScenario s, int job) {
+        return "chaos " + s.seed() + " " + job;
+    }
+
+    /**
+     * Cancels one job that is still running (the outage schedule's cancel), trying them in turn.
+     *
+     * @return whether the API cancelled one (202)
+     */
+    private static boolean cancelOneRunning(LocalApi api, List<String> running) {
+        for (String id : running) {
+            running.remove(id);
+            if (api.getJson("/emails/" + id).path("pending").asLong(0) == 0) {
+                continue; // finished already
+            }
+            HttpResponse<String> answer =
+                    api.send(HttpRequest.newBuilder(api.base().resolve("/emails/" + id))
+                            .method("DELETE", HttpRequest.BodyPublishers.noBody()));
+            if (answer.statusCode() == 202) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -335,25 +387,39 @@ public final class ChaosHarness {
 
     /** {@code infrastructure/bin/chaos [--jobs=N] ...}: prints the table; exit 0 only if the audit is clean. */
     public static void main(String[] args) throws Exception {
-        ChaosScenario scenario;
+        List<ChaosScenario> runs;
         try {
-            scenario = ChaosScenario.parse(args);
+            runs = ChaosScenario.runs(args);
         } catch (IllegalArgumentException e) {
             System.err.println("chaos: " + e.getMessage());
-            System.err.println("usage: chaos [--jobs=200] [--recipients=50] [--failure-rate=0.3] [--loss-rate=0.05] "
-                    + "[--duplicate-rate=0.05] [--kills=20] [--cancels=20] [--store-fault-rate=0.02] "
-                    + "[--network-faults=20] [--process-kills=10] [--seed=N] [--max-deliveries=15]");
+            System.err.println("usage: chaos [--sender=http|ses] [--jobs=200] [--recipients=50] [--failure-rate=0.3] "
+                    + "[--loss-rate=0.05] [--duplicate-rate=0.05] [--kills=20] [--cancels=20] "
+                    + "[--store-fault-rate=0.02] [--network-faults=20] [--process-kills=10] [--outages=4] "
+                    + "[--redrives=4] [--seed=N] [--max-deliveries=15]");
             System.exit(2);
             return;
         }
         Path root = Path.of(System.getProperty("mailbatch.root", "."))
                 .toAbsolutePath()
                 .normalize();
+        boolean passed = true;
+        for (ChaosScenario scenario : runs) {
+            passed &= runAndPrint(root, scenario);
+        }
+        if (runs.size() > 1) {
+            System.out.println(passed ? "chaos: every run passed" : "chaos: a run failed");
+        }
+        System.exit(passed ? 0 : 1);
+    }
+
+    /** One run, its table printed; whether it passed. */
+    private static boolean runAndPrint(Path root, ChaosScenario scenario) throws Exception {
         System.out.printf(
-                "chaos: outbox fails %.0f%% of calls (503) and loses %.0f%% of answers; "
+                "chaos: sender %s: the provider fails %.0f%% of calls (503, or SES throttling) and loses %.0f%% of answers; "
                         + "%.0f%% of messages delivered twice; %d worker kills; %d cancels;%n"
                         + "       %.0f%% of store calls answered with an error; %d network faults; "
-                        + "%d worker process kills%n",
+                        + "%d worker process kills; %d outages; %d redrives%n",
+                scenario.sender().name().toLowerCase(java.util.Locale.ROOT),
                 scenario.failureRate() * 100,
                 scenario.lossRate() * 100,
                 scenario.duplicateRate() * 100,
@@ -361,18 +427,20 @@ public final class ChaosHarness {
                 scenario.cancels(),
                 scenario.storeFaultRate() * 100,
                 scenario.networkFaults(),
-                scenario.processKills());
+                scenario.processKills(),
+                scenario.outages(),
+                scenario.redrives());
         ChaosReport report;
         try {
             report = run(root, scenario, Map.of(), System.out);
         } catch (RuntimeException e) {
             if (stopping) {
                 System.err.println("chaos: stopped; the emulator, the proxy and the worker process are stopped too");
-                return; // the JVM is exiting already
+                return false; // the JVM is exiting already
             }
             throw e;
         }
         System.out.print(report.table(scenario));
-        System.exit(report.passed(scenario) ? 0 : 1);
+        return report.passed(scenario);
     }
 }

@@ -23,6 +23,12 @@ import java.util.Map;
  * @param nonTerminal jobs not finished (state not terminal, or recipients still pending)
  * @param counterMismatches jobs whose counters disagree with their recipient records, with
  *     their total, or with what the provider delivered
+ * @param outages times the provider was down (every send refused)
+ * @param outageCancels jobs cancelled while it was down
+ * @param redriven messages moved to the dead-letter queue mid-run and redriven back
+ * @param redrivenAfterDeliveries of those, messages a worker had been delivered before
+ * @param findings the first recipients the audit found delivered twice, or delivered and not
+ *     recorded SENT (or the reverse): what each got and what its record says
  */
 public record ChaosReport(
         int jobs,
@@ -50,7 +56,12 @@ public record ChaosReport(
         long processEmails,
         int deadLettered,
         Map<String, Integer> states,
-        Duration elapsed) {
+        Duration elapsed,
+        int outages,
+        int outageCancels,
+        int redriven,
+        int redrivenAfterDeliveries,
+        java.util.List<String> findings) {
 
     public boolean clean() {
         return lost == 0 && duplicateDeliveries == 0 && nonTerminal == 0 && counterMismatches == 0;
@@ -68,7 +79,7 @@ public record ChaosReport(
     public java.util.List<String> faultsNotSeen(ChaosScenario s) {
         java.util.List<String> missing = new java.util.ArrayList<>();
         if (s.kills() > 0) {
-            for (String point : ChaosInjector.KILL_POINTS) {
+            for (String point : s.killPoints()) {
                 if (kills.getOrDefault(point, 0) == 0) {
                     missing.add("worker kill " + point);
                 }
@@ -101,6 +112,10 @@ public record ChaosReport(
         need(missing, s.processKills() > 0, processKills, "worker process kills");
         need(missing, s.processKills() > 0, killsWhileSending, "worker process kills while sending");
         need(missing, s.processKills() > 0, processEmails, "emails by the process");
+        need(missing, s.outages() > 0, outages, "provider outages");
+        need(missing, s.outages() > 0, outageCancels, "jobs cancelled in an outage");
+        need(missing, s.redrives() > 0, redriven, "messages redriven");
+        need(missing, s.redrives() > 0, redrivenAfterDeliveries, "messages redriven after a delivery");
         return missing;
     }
 
@@ -112,11 +127,16 @@ public record ChaosReport(
 
     public String table(ChaosScenario s) {
         StringBuilder t = new StringBuilder();
+        boolean ses = s.sender() == ChaosScenario.Sender.SES;
         t.append(String.format(
-                "mailbatch chaos: %d jobs x %d recipients, seed %d%n", s.jobs(), s.recipients(), s.seed()));
+                "mailbatch chaos: %d jobs x %d recipients, seed %d, sender %s%n",
+                s.jobs(),
+                s.recipients(),
+                s.seed(),
+                ses ? "SES (no idempotency key)" : "HTTP (the outbox, Idempotency-Key)"));
         row(t, "jobs", jobs, "");
         row(t, "emails", emails, "recipients submitted");
-        row(t, "provider calls", providerCalls, "every POST to the outbox");
+        row(t, "provider calls", providerCalls, ses ? "every SendEmail" : "every POST to the outbox");
         row(t, "emails delivered", delivered, "distinct emails the provider accepted");
         row(t, "repeat calls, same key", repeatedKeys, "retries of accepted emails; the provider deduplicated them");
         t.append("  ---------------------------------------------------------------------\n");
@@ -131,10 +151,14 @@ public record ChaosReport(
                 kills.values().stream().mapToInt(Integer::intValue).sum(),
                 kills.toString());
         row(t, "messages delivered twice", duplicatesInjected, "copies put back on the queue");
-        row(t, "transient failures", transientFailures, "503s from the outbox");
-        row(t, "lost responses", lostResponses, "accepted, then the connection closed");
-        row(t, "409 in progress", conflicts, "the same key while its first request was still in progress");
+        row(t, "transient failures", transientFailures, ses ? "SES throttling (nothing sent)" : "503s from the outbox");
+        if (!ses) {
+            row(t, "lost responses", lostResponses, "accepted, then the connection closed");
+            row(t, "409 in progress", conflicts, "the same key while its first request was still in progress");
+        }
         row(t, "jobs cancelled", cancelled, "DELETE while they drained");
+        row(t, "provider outages", outages, outageCancels + " jobs cancelled while it was down");
+        row(t, "messages redriven", redriven, redrivenAfterDeliveries + " delivered before; to the DLQ and back");
         row(
                 t,
                 "store faults",
@@ -153,6 +177,9 @@ public record ChaosReport(
         row(t, "dead-lettered messages", deadLettered, "");
         t.append(String.format("  %-26s %s%n", "job states", states));
         t.append(String.format("  %-26s %.1f s%n", "time", elapsed.toMillis() / 1000.0));
+        for (String finding : findings) {
+            t.append("  finding: ").append(finding).append('\n');
+        }
         java.util.List<String> notSeen = faultsNotSeen(s);
         if (!clean()) {
             t.append("chaos: FAIL\n");

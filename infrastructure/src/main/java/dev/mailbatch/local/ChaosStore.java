@@ -31,6 +31,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.sqs.model.SqsException;
+import software.amazon.awssdk.services.sqs.model.SqsRequest;
 
 /**
  * Store faults for the chaos harness: the errors DynamoDB and SQS answer in production, injected
@@ -124,11 +125,17 @@ public final class ChaosStore implements ExecutionInterceptor {
 
     @Override
     public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
+        if (!(context.request() instanceof DynamoDbRequest) && !(context.request() instanceof SqsRequest)) {
+            return;
+        }
         answered.incrementAndGet();
     }
 
     @Override
     public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        if (!(context.request() instanceof DynamoDbRequest) && !(context.request() instanceof SqsRequest)) {
+            return; // the store's faults: DynamoDB's and SQS's (SES has its own, ChaosSes)
+        }
         attempts.incrementAndGet();
         attributes.putAttribute(LOSE_ANSWER, false);
         Kind kind = draw(context.request());

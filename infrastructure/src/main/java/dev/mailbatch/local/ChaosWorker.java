@@ -48,6 +48,11 @@ public final class ChaosWorker {
             }
 
             @Override
+            public int workerTimeoutSeconds() {
+                return ChaosInjector.WORKER_TIMEOUT_SECONDS;
+            }
+
+            @Override
             public Backend functions(Backend backend) {
                 return backend.via(
                         through == null || through.isBlank() ? backend.endpoint() : URI.create(through),

@@ -71,6 +71,15 @@ public final class LocalRunner implements AutoCloseable {
         }
 
         /**
+         * The worker's Timeout in seconds instead of the template's, or 0 for the template's: a
+         * harness with a shorter visibility timeout keeps the timeout under it, as the template
+         * keeps 60 s under 360 s (a killed invocation's claims end before its batch comes back).
+         */
+        default int workerTimeoutSeconds() {
+            return 0;
+        }
+
+        /**
          * The emulator as the functions reach it (through a faulty network, with store faults);
          * the event source mapping, which stands in for Lambda's poller, keeps {@code backend}.
          */
@@ -188,6 +197,7 @@ public final class LocalRunner implements AutoCloseable {
             mapping = WorkerMapping.create(
                     template,
                     function.id(),
+                    harness.workerTimeoutSeconds(),
                     resources,
                     sqs,
                     () -> timed(harness, function.id(), LocalFunctions.sqsHandler(function, reach, faults, logs)),

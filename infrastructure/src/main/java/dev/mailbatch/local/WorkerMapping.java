@@ -23,12 +23,14 @@ final class WorkerMapping {
     private WorkerMapping() {}
 
     /**
+     * @param timeoutOverride the function's Timeout in seconds instead of the template's, or 0
      * @param handlers builds one handler per execution environment
      * @param onReceive sees every batch received before the worker does (the chaos harness), or null
      */
     static EventSourceMapping create(
             Template template,
             String functionId,
+            int timeoutOverride,
             StackResources resources,
             SqsClient sqs,
             Supplier<RequestHandler<SQSEvent, SQSBatchResponse>> handlers,
@@ -46,8 +48,9 @@ final class WorkerMapping {
         boolean partial = p.getOrDefault("FunctionResponseTypes", List.of()) instanceof List<?> types
                 && types.contains("ReportBatchItemFailures");
         Object own = template.property(functionId, "Timeout");
-        int timeoutSeconds =
-                integer(own != null ? own : template.globals("Function").getOrDefault("Timeout", 3));
+        int timeoutSeconds = timeoutOverride > 0
+                ? timeoutOverride
+                : integer(own != null ? own : template.globals("Function").getOrDefault("Timeout", 3));
         List<SqsEventSource> environments = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
             SqsEventSource source = new SqsEventSource(

@@ -29,11 +29,30 @@ class ChaosIT {
     private static final Path ROOT =
             Path.of(System.getProperty("mailbatch.root", "..")).toAbsolutePath().normalize();
 
-    /** The provider failing and losing answers, messages delivered twice, workers dying at the worst lines, cancels. */
+    /**
+     * The provider failing and losing answers, messages delivered twice, workers dying at the worst
+     * lines, cancels, the provider down with a job cancelled in the outage, and messages that were
+     * delivered before moved to the dead-letter queue and redriven (issue 23).
+     */
     @Test
     void workersDyingInsideTheirInvocation(Backend backend) throws Exception {
-        ChaosScenario scenario =
-                new ChaosScenario(30, 20, 0.30, 0.05, 0.05, 8, 6, 0, 0, 0, 20261125L, 15, Duration.ofMinutes(5));
+        ChaosScenario scenario = new ChaosScenario(
+                30,
+                20,
+                0.30,
+                0.05,
+                0.05,
+                8,
+                6,
+                0,
+                0,
+                0,
+                20261125L,
+                15,
+                Duration.ofMinutes(5),
+                2,
+                2,
+                ChaosScenario.Sender.HTTP);
         ChaosReport report = run(backend, scenario);
 
         assertThat(report.kills().values()).containsOnly(2);
@@ -73,6 +92,36 @@ class ChaosIT {
         assertThat(report.processEmails())
                 .as("emails the worker process delivered")
                 .isPositive();
+    }
+
+    /**
+     * SES, which has no idempotency key (issue 23): messages delivered twice at once, so that two
+     * deliveries send one chunk; workers dying where no email is left unrecorded; SES throttling and
+     * an SES outage with a job cancelled in it; store faults; redrives. No recipient gets two emails.
+     */
+    @Test
+    void sesWithDuplicateDeliveriesAtOnce(Backend backend) throws Exception {
+        ChaosScenario scenario = new ChaosScenario(
+                24,
+                20,
+                0.10,
+                0,
+                0.20,
+                4,
+                3,
+                0.02,
+                0,
+                0,
+                20261202L,
+                15,
+                Duration.ofMinutes(5),
+                2,
+                2,
+                ChaosScenario.Sender.SES);
+        ChaosReport report = run(backend, scenario);
+
+        assertThat(report.duplicatesInjected()).as("messages delivered twice").isPositive();
+        assertThat(report.transientFailures()).as("SES throttling").isPositive();
     }
 
     private static ChaosReport run(Backend backend, ChaosScenario scenario) throws Exception {

@@ -458,7 +458,7 @@ class GuaranteesIT {
 
         var crashed = stack.events.pollOnce(Duration.ofSeconds(2));
         assertThat(crashed.crashed()).isTrue();
-        stack.events.expireVisibility(crashed.messages()); // back at once, as after its visibility timeout
+        stack.crashed(crashed.messages()); // back at once, as after its visibility timeout
         assertThat(deliveries()).as("the provider has all 20").hasSize(20);
         assertThat(stack.delete("/emails/" + id).status()).isEqualTo(202);
         stack.drainThroughCrashes(DRAIN);
@@ -475,6 +475,141 @@ class GuaranteesIT {
                         .distinct())
                 .as("the resends carried the same keys: a provider that honours them delivers each once")
                 .hasSize(20);
+    }
+
+    /**
+     * Issue 23, hole 1: a job cancelled while its provider is down (every send transient) stayed
+     * CANCELLED with its recipients pending and no finishedAt for ever: the cancelled path resolved
+     * the recipients an earlier delivery had tried by sending them again, and never recorded them
+     * FAILED on the message's last deliveries, so the message went to the dead-letter queue with
+     * nothing settled. Now they are marked FAILED (retryable) first on the last two deliveries, as
+     * any job's are. Here the worker also dies on those deliveries (after its sends, before it
+     * records): the message goes to the dead-letter queue, and the job has ended all the same.
+     */
+    @Test
+    void aJobCancelledDuringAProviderOutageEndsWithEveryRecipientSettled(Backend backend) {
+        provider.stubFor(
+                post(urlEqualTo("/send")).atPriority(1).willReturn(aResponse().withStatus(503)));
+        java.util.concurrent.atomic.AtomicInteger deliveries = new java.util.concurrent.atomic.AtomicInteger();
+        Faults diesOnTheLastTwo = point -> {
+            if (point.equals(Faults.BEFORE_SEND)) {
+                deliveries.incrementAndGet();
+            } else if (point.equals(Faults.BEFORE_RECORD) && deliveries.get() >= 4) {
+                throw new PipelineIT.WorkerKilled();
+            }
+        };
+        TestStack stack = cancelledJobStack(backend, diesOnTheLastTwo);
+        String id = sendOnceThenCancel(stack, "outage");
+
+        stack.drainThroughCrashes(DRAIN);
+
+        assertThat(stack.dlqDepth()).as("the message ran out of deliveries").isEqualTo(1);
+        assertEnded(stack, id);
+    }
+
+    /** The same with every answer lost: the provider has each email, the worker never learns it. */
+    @Test
+    void aJobCancelledWhileEveryAnswerIsLostEndsWithEveryRecipientSettled(Backend backend) {
+        provider.stubFor(post(urlEqualTo("/send"))
+                .atPriority(1)
+                .willReturn(
+                        aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER)));
+        TestStack stack = cancelledJobStack(backend, Faults.NONE);
+        String id = sendOnceThenCancel(stack, "lost");
+
+        stack.events.drain(DRAIN);
+
+        assertEnded(stack, id);
+    }
+
+    private TestStack cancelledJobStack(Backend backend, Faults faults) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PROVIDER_URL", "http://127.0.0.1:" + provider.port() + "/send");
+        env.put("DEFAULT_FROM", "news@mailbatch.example");
+        env.put("RETRY_BASE_SECONDS", "0");
+        return new TestStack(backend, env, null, UnaryOperator.identity(), faults, Map.of("MaxDeliveries", "5"));
+    }
+
+    /** Submits 10 recipients, lets one delivery try them all (each may have gone out), then cancels. */
+    private String sendOnceThenCancel(TestStack stack, String tag) {
+        String id = submit(stack, batch(10, tag), null).body().path("jobId").asText();
+        var first = stack.events.pollOnce(Duration.ofSeconds(2));
+        assertThat(first.failedIds())
+                .as("the first delivery's sends all failed")
+                .hasSize(1);
+        assertThat(stack.get("/emails/" + id + "/recipients").body().path("items"))
+                .as("each was tried: it may have gone out")
+                .hasSize(10)
+                .allSatisfy(r -> assertThat(r.path("attempts").asInt()).isPositive());
+        assertThat(stack.delete("/emails/" + id).status()).isEqualTo(202);
+        return id;
+    }
+
+    private static void assertEnded(TestStack stack, String id) {
+        JsonNode status = stack.get("/emails/" + id).body();
+        assertThat(status.path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(status.path("pending").asInt()).isZero();
+        assertThat(status.path("finishedAt").isNull()).as("the job ended").isFalse();
+        assertThat(status.path("failed").asInt())
+                .as("tried, never confirmed: failed (retryable), not cancelled")
+                .isEqualTo(10);
+        assertThat(stack.get("/emails/" + id + "/recipients?status=FAILED")
+                        .body()
+                        .path("items"))
+                .allSatisfy(r -> assertThat(r.path("retryable").asBoolean()).isTrue());
+        assertCountersMatchRecords(stack, id);
+    }
+
+    /**
+     * Issue 23, hole 3: a copy of a chunk that arrives with a receive count of 1 (a dead-letter
+     * redrive starts the count again) after a cancel, carrying recipients an earlier copy had sent
+     * (its worker died before recording them): "may have been sent" was read from the count, so
+     * they were recorded CANCELLED though the provider had them. Now it is read from the claim
+     * written before the send: they are resolved with their keys and recorded SENT.
+     */
+    @Test
+    void aRedrivenCopyAfterACancelRecordsWhatAnEarlierCopySentAsSent(Backend backend) {
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        Faults diesAfterSending = point -> {
+            if (point.equals(Faults.BEFORE_RECORD) && killed.compareAndSet(false, true)) {
+                throw new PipelineIT.WorkerKilled();
+            }
+        };
+        Map<String, String> env = new HashMap<>();
+        env.put("PROVIDER_URL", "http://127.0.0.1:" + provider.port() + "/send");
+        env.put("DEFAULT_FROM", "news@mailbatch.example");
+        env.put("RETRY_BASE_SECONDS", "0");
+        TestStack stack = new TestStack(backend, env, null, UnaryOperator.identity(), diesAfterSending);
+        String id =
+                submit(stack, batch(20, "redriven"), null).body().path("jobId").asText();
+        var crashed = stack.events.pollOnce(Duration.ofSeconds(2));
+        assertThat(crashed.crashed()).isTrue();
+        assertThat(deliveries()).as("the provider has all 20").hasSize(20);
+        // The message leaves the queue for the dead-letter queue (as after its last delivery), time
+        // passes, and the documented redrive brings it back as a new message: its count starts at 1.
+        var message = crashed.messages().getFirst();
+        stack.sqs.sendMessage(r -> r.queueUrl(stack.resources.dlqUrl()).messageBody(message.body()));
+        stack.sqs.deleteMessage(r -> r.queueUrl(stack.resources.queueUrl()).receiptHandle(message.receiptHandle()));
+        stack.workerClock.advance(Duration.ofMinutes(30));
+        assertThat(stack.delete("/emails/" + id).status()).isEqualTo(202);
+        assertThat(dev.mailbatch.local.Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl()))
+                .isEqualTo(1);
+
+        stack.events.drain(DRAIN);
+
+        JsonNode status = stack.get("/emails/" + id).body();
+        assertThat(status.path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(status.path("sent").asInt())
+                .as("what the provider has is reported sent")
+                .isEqualTo(20);
+        assertThat(status.path("cancelled").asInt()).isZero();
+        assertThat(status.path("pending").asInt()).isZero();
+        assertThat(deliveries().stream()
+                        .map(r -> r.getHeader("Idempotency-Key"))
+                        .distinct())
+                .as("resolved with the same keys")
+                .hasSize(20);
+        assertCountersMatchRecords(stack, id);
     }
 
     /**

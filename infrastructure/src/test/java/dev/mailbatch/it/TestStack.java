@@ -55,6 +55,12 @@ final class TestStack {
     final SqsClient sqs;
     /** The API handlers' clock: a test moves it forward to be past a deadline. */
     final OffsetClock clock = new OffsetClock();
+    /**
+     * The worker's clock. A test that brings a crashed batch back at once moves it on by the queue's
+     * visibility timeout, the time that passes in AWS before the batch comes back ({@link #crashed}):
+     * by then a dead invocation's claims have ended.
+     */
+    final OffsetClock workerClock = new OffsetClock();
 
     private final Map<String, String> env;
     private final SubmitBatchHandler submit;
@@ -139,8 +145,8 @@ final class TestStack {
         Map<String, String> env = new HashMap<>(template.environment(function));
         env.put("MAX_SEND_RATE", "1000"); // the ITs' outboxes take any rate; RateIT sets its own
         env.putAll(overrides);
-        // The API handlers run on the test's clock; the worker, as before, on the system's.
-        Clock functionClock = function.equals("SendEmailsFunction") ? Clock.systemUTC() : clock;
+        // The API handlers run on the test's clock; the worker on its own, moved on after a crash.
+        Clock functionClock = function.equals("SendEmailsFunction") ? workerClock : clock;
         String name = function.replace("Function", "");
         return new Wiring(
                 env::get,
@@ -297,10 +303,21 @@ final class TestStack {
             SqsEventSource.Batch batch = events.pollOnce(Duration.ofSeconds(1));
             if (batch.crashed()) {
                 crashes++;
-                events.expireVisibility(batch.messages());
+                crashed(batch.messages());
             }
         }
         return crashes;
+    }
+
+    /**
+     * A batch whose invocation died comes back now, as it does in AWS once its visibility timeout
+     * has passed: that time passes for the worker too (its clock moves on by the queue's
+     * VisibilityTimeout), so the claims the dead invocation left have ended.
+     */
+    void crashed(List<software.amazon.awssdk.services.sqs.model.Message> messages) {
+        workerClock.advance(Duration.ofSeconds(
+                Long.parseLong(String.valueOf(template.property("WorkQueue", "VisibilityTimeout")))));
+        events.expireVisibility(messages);
     }
 
     /** The handler's response, checked against the API contract for the event's route ({@link Contract}). */

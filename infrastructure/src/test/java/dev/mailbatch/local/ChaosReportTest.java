@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +46,12 @@ class ChaosReportTest {
                 10,
                 0,
                 Map.of("SUCCEEDED", 8, "CANCELLED", 2),
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1),
+                2,
+                2,
+                3,
+                1,
+                List.of());
     }
 
     private static Map<ChaosStore.Kind, Long> everyStoreFault() {
