@@ -39,7 +39,7 @@ public final class CancelJobHandler
     public CancelJobHandler(Wiring wiring) {
         TableConfig config = TableConfig.from(wiring.env());
         this.cancel = new CancelJob(new JobStore(wiring.dynamo().get(), config.tableName()), wiring.clock());
-        this.log = new Log("CancelJob", wiring.logs());
+        this.log = Log.of("CancelJob", wiring);
         this.metrics = new Metrics("CancelJob", wiring.logs(), wiring.clock());
     }
 
@@ -47,9 +47,11 @@ public final class CancelJobHandler
     @Override
     public void beforeCheckpoint(org.crac.Context<? extends Resource> checkpoint) {
         String id = JobIds.next(); // no such job: a consistent read, then 404, nothing written
-        handleRequest(
-                Priming.request("DELETE", "/emails/{jobId}", "/emails/" + id, Map.of("jobId", id), null),
-                Priming.CONTEXT);
+        Priming.attempt(
+                log,
+                () -> handleRequest(
+                        Priming.request("DELETE", "/emails/{jobId}", "/emails/" + id, Map.of("jobId", id), null),
+                        Priming.CONTEXT));
     }
 
     @Override

@@ -48,7 +48,7 @@ public final class JobStatusHandler
         DynamoDbClient dynamo = wiring.dynamo().get();
         this.jobs = new JobStore(dynamo, config.tableName());
         this.recipients = new RecipientStore(dynamo, config.tableName());
-        this.log = new Log("JobStatus", wiring.logs());
+        this.log = Log.of("JobStatus", wiring);
         this.clock = wiring.clock();
     }
 
@@ -56,8 +56,11 @@ public final class JobStatusHandler
     @Override
     public void beforeCheckpoint(org.crac.Context<? extends Resource> checkpoint) {
         String id = JobIds.next(); // no such job: a consistent read, then 404
-        handleRequest(
-                Priming.request("GET", "/emails/{jobId}", "/emails/" + id, Map.of("jobId", id), null), Priming.CONTEXT);
+        Priming.attempt(
+                log,
+                () -> handleRequest(
+                        Priming.request("GET", "/emails/{jobId}", "/emails/" + id, Map.of("jobId", id), null),
+                        Priming.CONTEXT));
     }
 
     @Override

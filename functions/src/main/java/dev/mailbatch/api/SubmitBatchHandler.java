@@ -39,7 +39,7 @@ public final class SubmitBatchHandler
         SubmitConfig config = SubmitConfig.from(wiring.env());
         this.parser = new BatchRequestParser(config);
         this.submit = SubmitBatch.create(config, wiring);
-        this.log = new Log("SubmitBatch", wiring.logs());
+        this.log = Log.of("SubmitBatch", wiring);
         this.metrics = new Metrics("SubmitBatch", wiring.logs(), wiring.clock());
     }
 
@@ -49,11 +49,13 @@ public final class SubmitBatchHandler
     /** SnapStart: one harmless request through this handler before the snapshot (see {@link Priming}). */
     @Override
     public void beforeCheckpoint(org.crac.Context<? extends Resource> checkpoint) {
-        // A batch refused by validation (no subject): Jackson, the parser, the error envelope; nothing stored.
-        handleRequest(
-                Priming.request("POST", "/emails", "/emails", Map.of(), "{\"emails\":[\"priming@example.com\"]}"),
-                Priming.CONTEXT);
-        submit.prime(); // the SDK client: a read of the priming caller's usage
+        Priming.attempt(log, () -> {
+            // A batch refused by validation (no subject): Jackson, the parser, the error envelope; nothing stored.
+            handleRequest(
+                    Priming.request("POST", "/emails", "/emails", Map.of(), "{\"emails\":[\"priming@example.com\"]}"),
+                    Priming.CONTEXT);
+            submit.prime(); // the SDK client: a read of the priming caller's usage
+        });
     }
 
     @Override

@@ -28,14 +28,35 @@ public final class Log {
 
     private final String service;
     private final Consumer<String> sink;
+    private final Level threshold;
 
     /**
      * @param service the function's short name (SubmitBatch, JobStatus, CancelJob, SendEmails)
      * @param sink where each line goes: standard output in Lambda ({@link Wiring#lambda})
      */
     public Log(String service, Consumer<String> sink) {
+        this(service, sink, Level.INFO);
+    }
+
+    /** @param threshold lines below it are not written */
+    public Log(String service, Consumer<String> sink, Level threshold) {
         this.service = service;
         this.sink = sink;
+        this.threshold = threshold;
+    }
+
+    /**
+     * A function's log, its threshold the template's {@code LogLevel} ({@code LOG_LEVEL}; INFO if
+     * unset). Lambda's own application log level stays at TRACE: a line without a level, such as a
+     * metrics line ({@link Metrics}), is INFO to Lambda, and a higher level there would drop it.
+     */
+    public static Log of(String service, Wiring wiring) {
+        String level = new Settings(wiring.env()).get("LOG_LEVEL", "INFO");
+        try {
+            return new Log(service, wiring.logs(), Level.valueOf(level.trim().toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("configuration: LOG_LEVEL must be DEBUG, INFO, WARN or ERROR");
+        }
     }
 
     public Line info(Context context, String message) {
@@ -53,8 +74,10 @@ public final class Log {
     /** One log line being built: its fields, then {@link #write}. */
     public final class Line {
         private final ObjectNode json = Json.MAPPER.createObjectNode();
+        private final Level level;
 
         private Line(Level level, Context context, String message) {
+            this.level = level;
             json.put("timestamp", Instant.now().toString());
             json.put("level", level.name());
             json.put("service", service);
@@ -82,7 +105,9 @@ public final class Log {
         }
 
         public void write() {
-            sink.accept(json.toString());
+            if (level.compareTo(threshold) >= 0) {
+                sink.accept(json.toString());
+            }
         }
     }
 

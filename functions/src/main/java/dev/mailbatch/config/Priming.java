@@ -26,6 +26,21 @@ public final class Priming {
     private Priming() {}
 
     /** Registers a handler for the checkpoint (the CRaC API keeps it while the runtime holds it). */
+    /**
+     * Runs a handler's priming; a failure there (the table not reachable yet, a throttle, no
+     * permission) is logged and swallowed: a failed beforeCheckpoint fails the snapshot and with it
+     * the deploy, and priming is only an optimisation (the first requests warm up instead).
+     */
+    public static void attempt(Log log, Runnable prime) {
+        try {
+            prime.run();
+        } catch (RuntimeException e) {
+            log.warn(CONTEXT, "priming failed: the snapshot is taken without it")
+                    .with("error", e.getClass().getSimpleName())
+                    .write();
+        }
+    }
+
     public static void register(Resource handler) {
         Core.getGlobalContext().register(handler);
     }

@@ -8,8 +8,8 @@ import java.time.Instant;
  * @param status the new status (PENDING: a transient failure, to be retried)
  * @param retryable for FAILED: gave up on transient failures only (see {@link Recipient#retryable()})
  * @param attempts how many provider calls this outcome came from (added to the record's {@code attempts})
- * @param claimedUntil for a claim: until when the claiming delivery holds the recipient (see
- *     {@link Recipient#claimedUntil()}); null for every other outcome, which ends a claim
+ * @param claim for a claim: the claiming delivery's (see {@link Recipient#claim()}); null for
+ *     every other outcome, which ends a claim
  */
 public record Outcome(
         EmailAddress recipient,
@@ -19,7 +19,7 @@ public record Outcome(
         String providerMessageId,
         boolean retryable,
         int attempts,
-        Instant claimedUntil) {
+        Claim claim) {
 
     public Outcome(
             EmailAddress recipient,
@@ -60,20 +60,20 @@ public record Outcome(
      *
      * @param current the record now, or null (a recipient never attempted: PENDING)
      */
-    public static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Instant until) {
+    public static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Claim claim) {
         return current == null
-                ? new Outcome(recipient, RecipientStatus.PENDING, null, at, null, false, 0, until)
-                : new Outcome(recipient, current.status(), current.error(), at, null, current.retryable(), 0, until);
+                ? new Outcome(recipient, RecipientStatus.PENDING, null, at, null, false, 0, claim)
+                : new Outcome(recipient, current.status(), current.error(), at, null, current.retryable(), 0, claim);
     }
 
-    /** Whether this only claims the recipient for a send (no outcome of a send). */
+    /** Whether this claims the recipient for a send. */
     public boolean isClaim() {
-        return claimedUntil != null;
+        return claim != null;
     }
 
-    /** The same outcome, also claiming the recipient until {@code until} (a mark written before a send). */
-    public Outcome claimedUntil(Instant until) {
-        return new Outcome(recipient, status, error, at, providerMessageId, retryable, attempts, until);
+    /** The same outcome, also carrying {@code claim} (a mark written before a send). */
+    public Outcome claimedBy(Claim claim) {
+        return new Outcome(recipient, status, error, at, providerMessageId, retryable, attempts, claim);
     }
 
     /** Whether this came from a send attempt. */
@@ -85,6 +85,6 @@ public record Outcome(
     public Outcome fromCalls(int calls) {
         return attempts == 0 || calls == attempts
                 ? this
-                : new Outcome(recipient, status, error, at, providerMessageId, retryable, calls, claimedUntil);
+                : new Outcome(recipient, status, error, at, providerMessageId, retryable, calls, claim);
     }
 }

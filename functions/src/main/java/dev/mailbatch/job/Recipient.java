@@ -7,8 +7,8 @@ import java.time.Instant;
  *
  * @param retryable for FAILED: it failed only transiently and ran out of deliveries, so a redriven
  *     message may still send it
- * @param claimedUntil set while a delivery has claimed it to send (written before the send; see
- *     {@link #claimed()}): until then no other delivery sends it; null when no send is under way
+ * @param claim set while a delivery has claimed it to send (written before the send; see
+ *     {@link #claimed()}): until it ends no other delivery sends it; null when no send is under way
  *     or unresolved
  */
 public record Recipient(
@@ -19,7 +19,7 @@ public record Recipient(
         Instant sentAt,
         String providerMessageId,
         boolean retryable,
-        Instant claimedUntil) {
+        Claim claim) {
 
     /** A record no delivery has claimed. */
     public Recipient(
@@ -43,11 +43,16 @@ public record Recipient(
      * send, so the email may have gone out (the claimer may have died after sending).
      */
     public boolean claimed() {
-        return claimedUntil != null;
+        return claim != null;
     }
 
-    /** Whether another delivery's claim still holds at {@code now}: that delivery may be sending it now. */
+    /** Whether a claim still holds at {@code now}: its delivery may be sending it now. */
     public boolean heldAt(Instant now) {
-        return claimedUntil != null && claimedUntil.isAfter(now);
+        return claim != null && claim.holdsAt(now);
+    }
+
+    /** When the claim on it ends, or null if it has none. */
+    public Instant claimedUntil() {
+        return claim == null ? null : claim.until();
     }
 }

@@ -12,6 +12,7 @@ import static dev.mailbatch.store.Items.s;
 import static dev.mailbatch.store.Items.str;
 
 import dev.mailbatch.job.ChunkRecords;
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.Outcome;
 import dev.mailbatch.job.Recipient;
 import dev.mailbatch.job.RecipientStatus;
@@ -25,7 +26,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * each as small as it can be (the item is rewritten whole at every change, and billed by size):
  * {@code s} status, {@code n} attempts, {@code t} sentAt (epoch milliseconds), {@code m} provider
  * message id, {@code x} error, {@code y} retryable (only when true), {@code u} claimed until
- * (epoch milliseconds, only while claimed), {@code e} the address (only when it is written
+ * (epoch milliseconds) and {@code h} by whom (only while claimed), {@code e} the address (only when it is written
  * otherwise than its key). About 70 bytes a sent recipient; at most 99
  * recipients of at most ~1.1 KB each: well under DynamoDB's 400 KB item limit.
  */
@@ -61,7 +62,7 @@ final class RecipientItems {
                         ? Items.truncate(o.providerMessageId(), 256)
                         : before == null ? null : before.providerMessageId(),
                 o.retryable(),
-                o.claimedUntil());
+                o.claim());
     }
 
     static Map<String, AttributeValue> toItem(
@@ -106,8 +107,9 @@ final class RecipientItems {
         if (r.providerMessageId() != null) {
             m.put("m", s(r.providerMessageId()));
         }
-        if (r.claimedUntil() != null) {
-            m.put("u", n(r.claimedUntil().toEpochMilli()));
+        if (r.claim() != null) {
+            m.put("u", n(r.claim().until().toEpochMilli()));
+            m.put("h", s(r.claim().holder()));
         }
         return m;
     }
@@ -122,6 +124,6 @@ final class RecipientItems {
                 m.containsKey("t") ? Instant.ofEpochMilli(num(m, "t")) : null,
                 str(m, "m"),
                 retryable != null && Boolean.TRUE.equals(retryable.bool()),
-                m.containsKey("u") ? Instant.ofEpochMilli(num(m, "u")) : null);
+                m.containsKey("u") ? new Claim(str(m, "h"), Instant.ofEpochMilli(num(m, "u"))) : null);
     }
 }

@@ -1,7 +1,9 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.config.Jitter;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.ChunkRecords;
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
@@ -123,6 +125,11 @@ public final class ChunkProcessor {
         return clock;
     }
 
+    /** The execution environment was restored from a SnapStart snapshot (see {@link SendRate#restored}). */
+    public void restored() {
+        sendRate.restored();
+    }
+
     /** The worker's invocation has ended: this instance gives up the send-rate tokens it holds. */
     public void invocationEnded() {
         sendRate.drop();
@@ -211,7 +218,9 @@ public final class ChunkProcessor {
                     unresolved,
                     failFirst,
                     recordBy,
-                    recordBy.plus(CLAIM_AFTER_RECORD_BY).truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+                    new Claim(
+                            Long.toString(Jitter.nextLong(Long.MAX_VALUE), 36),
+                            recordBy.plus(CLAIM_AFTER_RECORD_BY).truncatedTo(java.time.temporal.ChronoUnit.MILLIS)),
                     recordEvery));
             result = result.plus(sent.result());
             held = ChunkSender.latest(held, sent.heldUntil());

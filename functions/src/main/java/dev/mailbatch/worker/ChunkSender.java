@@ -2,6 +2,7 @@ package dev.mailbatch.worker;
 
 import dev.mailbatch.config.Parallel;
 import dev.mailbatch.job.ChunkRecords;
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
@@ -71,7 +72,7 @@ final class ChunkSender {
      * @param failFirst the reason to record the recipients FAILED (retryable) before they are sent
      *     (a message's last deliveries), or null
      * @param recordBy when the outcomes must be recorded
-     * @param claimUntil when this delivery's claims end: after its invocation surely has
+     * @param claim this delivery's claim: its own holder token, ending after its invocation surely has
      * @param waveSize sends per wave (per outcome transaction)
      */
     record Work(
@@ -84,7 +85,7 @@ final class ChunkSender {
             Set<String> unresolved,
             String failFirst,
             Instant recordBy,
-            Instant claimUntil,
+            Claim claim,
             int waveSize) {}
 
     /**
@@ -148,7 +149,7 @@ final class ChunkSender {
                 if (inTime) {
                     for (EmailAddress r : next) {
                         Instant now = at;
-                        transitions.put(r, current -> Outcomes.claim(r, current, now, w.claimUntil(), null));
+                        transitions.put(r, current -> Outcomes.claim(r, current, now, w.claim(), null));
                     }
                 }
                 written = record(w, transitions, written.records(), at);
@@ -194,7 +195,7 @@ final class ChunkSender {
         Instant at = clock.instant();
         Map<EmailAddress, Transition> transitions = new LinkedHashMap<>();
         for (EmailAddress r : claimed) {
-            transitions.put(r, current -> Outcomes.endClaim(r, current, at, w.claimUntil()));
+            transitions.put(r, current -> Outcomes.endClaim(r, current, at, w.claim()));
         }
         try {
             record(w, transitions, known, at);
@@ -212,7 +213,7 @@ final class ChunkSender {
     /** A recipient of the first wave is claimed (and failed first); the others only failed first. */
     private static Transition claimOrMark(Work w, EmailAddress r, boolean inWave, Instant at) {
         if (inWave) {
-            return current -> Outcomes.claim(r, current, at, w.claimUntil(), w.failFirst());
+            return current -> Outcomes.claim(r, current, at, w.claim(), w.failFirst());
         }
         return current ->
                 current != null && current.heldAt(at) ? null : Outcomes.failFirst(r, current, at, w.failFirst());

@@ -1,5 +1,6 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.Digest;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Outcome;
@@ -104,21 +105,21 @@ final class Outcomes {
 
     /**
      * What a recipient's record becomes when this delivery claims it to send, given what it is now:
-     * claimed until {@code until} (and FAILED (retryable) first, on a message's last deliveries); null
+     * claimed by this delivery until its claim ends (and FAILED (retryable) first, on a message's last deliveries); null
      * when it wants no send any more, or another delivery's claim still holds it.
      *
      * @param failFirst the reason to record it FAILED before the send, or null
      */
-    static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Instant until, String failFirst) {
-        if (current != null && until.equals(current.claimedUntil())) {
+    static Outcome claim(EmailAddress recipient, Recipient current, Instant at, Claim mine, String failFirst) {
+        if (current != null && current.wantsSend() && mine.isBy(current.claim())) {
             // this delivery's own claim (its write landed, and its answer was lost): claimed already
-            return new Outcome(recipient, current.status(), current.error(), at, null, current.retryable(), 0, until);
+            return Outcome.claim(recipient, current, at, mine);
         }
         if (current != null && (!current.wantsSend() || current.heldAt(at))) {
             return null;
         }
         Outcome marked = failFirst(recipient, current, at, failFirst);
-        return marked != null ? marked.claimedUntil(until) : Outcome.claim(recipient, current, at, until);
+        return marked != null ? marked.claimedBy(mine) : Outcome.claim(recipient, current, at, mine);
     }
 
     /**
@@ -126,11 +127,11 @@ final class Outcomes {
      * known: still claimed (the email may have gone out), but only until {@code at}, so the next
      * delivery resolves it without waiting. Null if the claim is not this delivery's any more.
      *
-     * @param mine when this delivery's claims end (it wrote them with this time)
+     * @param mine this delivery's claim
      */
-    static Outcome endClaim(EmailAddress recipient, Recipient current, Instant at, Instant mine) {
-        return current != null && current.wantsSend() && mine.equals(current.claimedUntil())
-                ? Outcome.claim(recipient, current, at, at)
+    static Outcome endClaim(EmailAddress recipient, Recipient current, Instant at, Claim mine) {
+        return current != null && current.wantsSend() && mine.isBy(current.claim())
+                ? Outcome.claim(recipient, current, at, mine.endedAt(at))
                 : null;
     }
 
@@ -145,7 +146,7 @@ final class Outcomes {
         }
         Outcome failed = Outcome.gaveUp(recipient, at, withPrevious(reason, current), false);
         // a claim whose holder died stays: it says the email may have gone out
-        return current != null && current.claimed() ? failed.claimedUntil(current.claimedUntil()) : failed;
+        return current != null && current.claimed() ? failed.claimedBy(current.claim()) : failed;
     }
 
     /**

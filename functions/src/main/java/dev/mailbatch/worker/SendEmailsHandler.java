@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.mailbatch.config.Jitter;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.config.Log;
 import dev.mailbatch.config.Metrics;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import org.crac.Resource;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -71,6 +71,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final ChunkWork work;
     private final Runnable invocationEnded;
+    private final Runnable restored;
     private final Log log;
     private final Metrics metrics;
     private final Visibility visibility;
@@ -97,11 +98,14 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         message.setAttributes(Map.of("ApproximateReceiveCount", "1"));
         SQSEvent event = new SQSEvent();
         event.setRecords(List.of(message));
-        handleRequest(event, Priming.CONTEXT);
+        Priming.attempt(log, () -> handleRequest(event, Priming.CONTEXT));
     }
 
+    /** SnapStart resumed this environment from a snapshot: what must differ between environments is drawn again. */
     @Override
-    public void afterRestore(org.crac.Context<? extends Resource> restored) {}
+    public void afterRestore(org.crac.Context<? extends Resource> restored) {
+        this.restored.run();
+    }
 
     /** The function's factory: its configuration from the wiring's environment, the sender it names. */
     public SendEmailsHandler(Wiring wiring) {
@@ -127,7 +131,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 config,
                 processor(config, wiring, timed(sender, metrics), metrics, faults),
                 wiring.sqs().get(),
-                new Log(SERVICE, wiring.logs()),
+                Log.of(SERVICE, wiring),
                 metrics);
     }
 
@@ -136,6 +140,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 config,
                 processor::process,
                 processor::invocationEnded,
+                processor::restored,
                 visibility(config, sqs),
                 requeue(config, sqs),
                 log,
@@ -154,6 +159,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 config,
                 work,
                 () -> {},
+                () -> {},
                 visibility,
                 requeue,
                 new Log(SERVICE, logs),
@@ -165,6 +171,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
             WorkerConfig config,
             ChunkWork work,
             Runnable invocationEnded,
+            Runnable restored,
             Visibility visibility,
             Requeue requeue,
             Log log,
@@ -174,6 +181,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
         this.config = config;
         this.work = work;
         this.invocationEnded = invocationEnded;
+        this.restored = restored;
         this.visibility = visibility;
         this.requeue = requeue;
         this.log = log;
@@ -212,8 +220,7 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
                 wiring.clock(),
                 config.maxDeliveries(),
                 recordEvery(config),
-                new QuickRetries(
-                        QUICK_RETRY_BUDGET, () -> ThreadLocalRandom.current().nextDouble()),
+                new QuickRetries(QUICK_RETRY_BUDGET, Jitter::nextDouble),
                 faults,
                 jobDuration -> metrics.value("JobDuration", Metrics.Unit.SECONDS, jobDuration.toMillis() / 1000.0));
     }
@@ -355,8 +362,8 @@ public final class SendEmailsHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     private void delayRetry(SQSEvent.SQSMessage record, int delivery, Duration retryAfter, Context context) {
-        Duration delay = RetryDelay.compute(
-                delivery, retryAfter, config.retryBase(), config.retryMax(), ThreadLocalRandom.current()::nextDouble);
+        Duration delay =
+                RetryDelay.compute(delivery, retryAfter, config.retryBase(), config.retryMax(), Jitter::nextDouble);
         setVisibility(record, delay, context);
     }
 

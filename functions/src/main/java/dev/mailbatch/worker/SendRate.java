@@ -1,5 +1,6 @@
 package dev.mailbatch.worker;
 
+import dev.mailbatch.config.Jitter;
 import dev.mailbatch.store.Backoff;
 import dev.mailbatch.store.RateStore;
 import java.time.Clock;
@@ -63,7 +64,7 @@ final class SendRate {
         double share = perSecond / 20 / maxWorkers; // of the tokens that may be held, one instance's
         this.want = (int) (share >= 1 ? Math.min(Math.ceil(capacity), Math.floor(share)) : Math.ceil(capacity));
         this.fresh = share >= 1 ? FRESH : FRESH_LOW_RATE;
-        this.shard = java.util.concurrent.ThreadLocalRandom.current().nextInt(shards);
+        this.shard = -1; // picked at the first take: never in a SnapStart snapshot (see restored())
         this.clock = clock;
     }
 
@@ -87,6 +88,9 @@ final class SendRate {
     }
 
     private boolean take(Instant until) {
+        if (shard < 0) {
+            shard = Jitter.nextInt(shards); // where this instance starts: each its own, restored or not
+        }
         int dry = 0; // buckets found empty in a row
         while (true) {
             Instant now = clock.instant();
@@ -113,6 +117,26 @@ final class SendRate {
                 }
             }
         }
+    }
+
+    /**
+     * The execution environment was restored from a SnapStart snapshot: the bucket to start from is
+     * drawn again at the next take, so environments restored from one snapshot spread over the
+     * buckets instead of all starting on the one the snapshot holds.
+     */
+    void restored() {
+        lock.lock();
+        try {
+            shard = -1;
+            tokens = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The bucket this instance takes from next, or -1 before its first take. */
+    int shard() {
+        return shard;
     }
 
     /** The invocation ends: tokens still held are given up, since only running instances may hold any. */

@@ -3,6 +3,7 @@ package dev.mailbatch.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.job.ChunkRecords;
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Outcome;
 import dev.mailbatch.job.Recipient;
@@ -55,18 +56,18 @@ class RecipientItemsTest {
     @Test
     void aClaimIsKeptToTheMillisecondAndAnyOutcomeEndsIt() {
         EmailAddress ada = EmailAddress.ofNormalized("ada@example.com");
-        Instant until = AT.plusSeconds(65);
-        Recipient claimed = RecipientItems.apply(null, Outcome.claim(ada, null, AT, until));
+        Claim claim = new Claim("k3x9", AT.plusSeconds(65));
+        Recipient claimed = RecipientItems.apply(null, Outcome.claim(ada, null, AT, claim));
         ChunkRecords read =
                 RecipientItems.fromItem(RecipientItems.toItem("job-1", 0, 1, Map.of(ada.key(), claimed), EXPIRES));
-        assertThat(read.get(ada.key()).claimedUntil()).isEqualTo(until);
+        assertThat(read.get(ada.key()).claim()).isEqualTo(claim);
         assertThat(read.get(ada.key()).status()).isEqualTo(RecipientStatus.PENDING);
         assertThat(read.get(ada.key()).attempts()).isZero();
         Recipient sent = RecipientItems.apply(read.get(ada.key()), Outcome.sent(ada, AT.plusSeconds(1), "m"));
         assertThat(sent.claimed()).isFalse();
         assertThat(RecipientItems.fromItem(RecipientItems.toItem("job-1", 0, 2, Map.of(ada.key(), sent), EXPIRES))
                         .get(ada.key())
-                        .claimedUntil())
+                        .claim())
                 .isNull();
     }
 

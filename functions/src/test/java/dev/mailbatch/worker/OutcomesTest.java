@@ -2,6 +2,7 @@ package dev.mailbatch.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailbatch.job.Claim;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Outcome;
 import dev.mailbatch.job.Recipient;
@@ -69,8 +70,13 @@ class OutcomesTest {
                 .isEqualTo(RecipientStatus.PENDING);
     }
 
+    /** Another delivery's claim, ending at {@code until}. */
     private static Recipient claimed(RecipientStatus status, int attempts, boolean retryable, Instant until) {
-        return new Recipient("ada@example.com", status, attempts, null, null, null, retryable, until);
+        return claimedBy(status, attempts, retryable, new Claim("other", until));
+    }
+
+    private static Recipient claimedBy(RecipientStatus status, int attempts, boolean retryable, Claim claim) {
+        return new Recipient("ada@example.com", status, attempts, null, null, null, retryable, claim);
     }
 
     /**
@@ -124,40 +130,63 @@ class OutcomesTest {
 
     @Test
     void aClaimKeepsTheRecordAndMarksItUntilTheDeliveryEnds() {
-        Instant until = AT.plusSeconds(60);
-        Outcome first = Outcomes.claim(ADA, null, AT, until, null);
+        Claim mine = new Claim("mine", AT.plusSeconds(60));
+        Outcome first = Outcomes.claim(ADA, null, AT, mine, null);
         assertThat(first.status()).isEqualTo(RecipientStatus.PENDING);
         assertThat(first.attempts()).isZero();
-        assertThat(first.claimedUntil()).isEqualTo(until);
+        assertThat(first.claim()).isEqualTo(mine);
 
         Recipient retrying = new Recipient("ada@example.com", RecipientStatus.PENDING, 2, "503", null, null, false);
-        Outcome again = Outcomes.claim(ADA, retrying, AT, until, null);
+        Outcome again = Outcomes.claim(ADA, retrying, AT, mine, null);
         assertThat(again.error())
                 .as("the last error stays until an outcome replaces it")
                 .isEqualTo("503");
         assertThat(again.isClaim()).isTrue();
 
-        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT.plusSeconds(1)), AT, until, null))
+        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT.plusSeconds(1)), AT, mine, null))
                 .as("another delivery's claim still holds")
                 .isNull();
-        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT), AT, until, null))
+        assertThat(Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT), AT, mine, null))
                 .as("a claim that ended (its holder died) is taken over")
                 .isNotNull();
-        assertThat(Outcomes.claim(ADA, record(RecipientStatus.SENT, 1, false), AT, until, null))
+        assertThat(Outcomes.claim(ADA, record(RecipientStatus.SENT, 1, false), AT, mine, null))
                 .isNull();
 
-        Outcome lastDelivery = Outcomes.claim(ADA, null, AT, until, "not sent by delivery 8 of 8");
+        Outcome lastDelivery = Outcomes.claim(ADA, null, AT, mine, "not sent by delivery 8 of 8");
         assertThat(lastDelivery.status()).isEqualTo(RecipientStatus.FAILED);
         assertThat(lastDelivery.retryable()).isTrue();
-        assertThat(lastDelivery.claimedUntil()).isEqualTo(until);
+        assertThat(lastDelivery.claim()).isEqualTo(mine);
     }
 
     @Test
     void aDeliveryKnowsItsOwnClaimWhenItsWriteLandedAndTheAnswerWasLost() {
-        Instant until = AT.plusSeconds(60);
-        Outcome again = Outcomes.claim(ADA, claimed(RecipientStatus.PENDING, 0, false, until), AT, until, null);
+        Claim mine = new Claim("mine", AT.plusSeconds(60));
+        Outcome again = Outcomes.claim(ADA, claimedBy(RecipientStatus.PENDING, 0, false, mine), AT, mine, null);
         assertThat(again).as("its own claim, not another delivery's").isNotNull();
-        assertThat(again.claimedUntil()).isEqualTo(until);
+        assertThat(again.claim()).isEqualTo(mine);
+    }
+
+    /**
+     * Found by SesIT in the full suite: two deliveries of one chunk in one invocation have the same
+     * deadline, and a claim that was known by its end time alone was taken for the other's own:
+     * both sent. A claim is known by its holder's token.
+     */
+    @Test
+    void aClaimWithTheSameEndButAnotherHolderIsAnotherDeliverys() {
+        Instant until = AT.plusSeconds(60);
+        assertThat(Outcomes.claim(
+                        ADA,
+                        claimedBy(RecipientStatus.PENDING, 0, false, new Claim("other", until)),
+                        AT,
+                        new Claim("mine", until),
+                        null))
+                .isNull();
+        assertThat(Outcomes.endClaim(
+                        ADA,
+                        claimedBy(RecipientStatus.PENDING, 0, false, new Claim("other", until)),
+                        AT,
+                        new Claim("mine", until)))
+                .isNull();
     }
 
     @Test
@@ -167,7 +196,7 @@ class OutcomesTest {
         assertThat(late.notStarted()).isTrue();
         Outcome released = Outcomes.after(claimed(RecipientStatus.PENDING, 0, false, until), late, AT, 3);
         assertThat(released.status()).isEqualTo(RecipientStatus.PENDING);
-        assertThat(released.claimedUntil()).isNull();
+        assertThat(released.claim()).isNull();
         assertThat(released.attempts()).isZero();
         assertThat(Outcomes.after(null, late, AT, 3)).isNull();
         Outcomes.Attempt triedThenLate =
@@ -180,12 +209,10 @@ class OutcomesTest {
 
     @Test
     void aClaimEndsOnlyIfItIsStillThisDeliverys() {
-        Instant mine = AT.plusSeconds(60);
-        Outcome ended = Outcomes.endClaim(ADA, claimed(RecipientStatus.PENDING, 0, false, mine), AT, mine);
-        assertThat(ended.claimedUntil())
-                .as("still claimed: it may have gone out")
-                .isEqualTo(AT);
-        assertThat(Outcomes.endClaim(ADA, claimed(RecipientStatus.PENDING, 0, false, mine.plusSeconds(1)), AT, mine))
+        Claim mine = new Claim("mine", AT.plusSeconds(60));
+        Outcome ended = Outcomes.endClaim(ADA, claimedBy(RecipientStatus.PENDING, 0, false, mine), AT, mine);
+        assertThat(ended.claim()).as("still claimed: it may have gone out").isEqualTo(new Claim("mine", AT));
+        assertThat(Outcomes.endClaim(ADA, claimed(RecipientStatus.PENDING, 0, false, AT.plusSeconds(60)), AT, mine))
                 .isNull();
         assertThat(Outcomes.endClaim(ADA, record(RecipientStatus.SENT, 1, false), AT, mine))
                 .isNull();
@@ -196,8 +223,8 @@ class OutcomesTest {
         Instant died = AT.minusSeconds(30);
         Outcome marked = Outcomes.failFirst(ADA, claimed(RecipientStatus.PENDING, 0, false, died), AT, "last");
         assertThat(marked.status()).isEqualTo(RecipientStatus.FAILED);
-        assertThat(marked.claimedUntil()).isEqualTo(died);
-        assertThat(Outcomes.failFirst(ADA, null, AT, "last").claimedUntil()).isNull();
+        assertThat(marked.claim()).isEqualTo(new Claim("other", died));
+        assertThat(Outcomes.failFirst(ADA, null, AT, "last").claim()).isNull();
         assertThat(Outcomes.failFirst(ADA, null, AT, null)).isNull();
         assertThat(Outcomes.failFirst(ADA, record(RecipientStatus.FAILED, 1, true), AT, "last"))
                 .isNull();
@@ -212,12 +239,12 @@ class OutcomesTest {
         assertThat(markedFirst.status()).isEqualTo(RecipientStatus.CANCELLED);
         Outcome triedBefore = after(claimed(RecipientStatus.PENDING, 2, false, until), null);
         assertThat(triedBefore.status()).as("an earlier call may have gone out").isEqualTo(RecipientStatus.PENDING);
-        assertThat(triedBefore.claimedUntil()).isNull();
+        assertThat(triedBefore.claim()).isNull();
         assertThat(after(record(RecipientStatus.PENDING, 2, false), null))
                 .as("nothing to release")
                 .isNull();
         assertThat(after(claimed(RecipientStatus.PENDING, 0, false, until), new SendResult.Sent("m"))
-                        .claimedUntil())
+                        .claim())
                 .as("an outcome ends the claim")
                 .isNull();
     }

@@ -189,6 +189,14 @@ public final class ChaosHarness {
         Map<String, String> child = new HashMap<>();
         child.put("AWS_ENDPOINT_URL", env.get("AWS_ENDPOINT_URL"));
         child.put("STACK_NAME", env.get("STACK_NAME"));
+        // the operator's keys: the emulator enforces IAM; the process makes its functions' roles with them
+        var operator = Backend.operator().resolveCredentials();
+        child.put("AWS_ACCESS_KEY_ID", operator.accessKeyId());
+        child.put("AWS_SECRET_ACCESS_KEY", operator.secretAccessKey());
+        if (env.get("SENDER") != null) {
+            child.put("SENDER", env.get("SENDER"));
+            child.put("DEFAULT_FROM", env.get("DEFAULT_FROM"));
+        }
         child.put("PORT", "0");
         child.put(
                 "PROVIDER_URL",

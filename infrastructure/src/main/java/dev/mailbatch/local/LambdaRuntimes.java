@@ -242,6 +242,13 @@ public final class LambdaRuntimes {
         Map<String, String> env = new LinkedHashMap<>(local.environment());
         env.put("AWS_ENDPOINT_URL", stack.backend().endpoint().toString());
         env.put("AWS_LAMBDA_FUNCTION_NAME", fn.id());
+        // the role's keys, as Lambda hands an execution environment its role's credentials
+        var keys = stack.functionBackend(fn.id()).credentials().resolveCredentials();
+        env.put("AWS_ACCESS_KEY_ID", keys.accessKeyId());
+        env.put("AWS_SECRET_ACCESS_KEY", keys.secretAccessKey());
+        if (keys instanceof software.amazon.awssdk.auth.credentials.AwsSessionCredentials session) {
+            env.put("AWS_SESSION_TOKEN", session.sessionToken());
+        }
         List<Path> classpath = new ArrayList<>(List.of(buildDir.resolve(fn.id())));
         classpath.addAll(lib(fn));
         return LambdaRuntime.start(

@@ -14,10 +14,22 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  * @param issuer the local issuer started for JwtIssuer (the caller closes it), if one was
  */
 record LocalParameters(Map<String, String> values, Optional<LocalIssuer> issuer) {
+    /** Function variables that a template parameter sets, and that parameter. */
+    private static final Map<String, String> ENV_PARAMETERS =
+            Map.of("SENDER", "SenderType", "DEFAULT_FROM", "DefaultFrom", "ALLOWED_FROM", "AllowedFrom");
 
     static LocalParameters resolve(
             Map<String, String> overrides, Function<String, String> env, String stack, Backend backend) {
         Map<String, String> parameters = new LinkedHashMap<>(overrides);
+        // The variables that stand for a parameter are that parameter here: the functions' roles are
+        // made from the parameters (SES's permission and its sender condition), as in AWS.
+        ENV_PARAMETERS.forEach((variable, parameter) -> {
+            String value = env.apply(variable);
+            if (value != null && !value.isBlank() && !parameters.containsKey(parameter)) {
+                parameters.put(parameter, value.trim());
+            }
+        });
+        parameters.putIfAbsent("DefaultFrom", LocalFunctions.LOCAL_FROM); // empty in the template: a local sender
         LocalIssuer issuer = null;
         if (!parameters.containsKey("JwtIssuer")) {
             issuer = LocalIssuer.start();

@@ -112,6 +112,10 @@ public final class LocalRunner implements AutoCloseable {
     private String issuerUrl;
     private LocalIssuer issuer;
     private List<LocalFunctions.LocalFunction> functions = List.of();
+    private FunctionRoles roles;
+    private String stackName;
+    /** The operator's keys where this runner turned moto's IAM enforcement on (for the banner), or null. */
+    private String[] operatorKeys;
 
     private LocalRunner(Options options) throws IOException, InterruptedException {
         this.console = options.console();
@@ -129,12 +133,16 @@ public final class LocalRunner implements AutoCloseable {
                 ? options.root().resolve("infrastructure/target/local")
                 : Path.of(env.apply("LOCAL_LOG_DIR"));
         Files.createDirectories(logDir);
+        this.iamSetting = env.apply("LOCAL_IAM");
         this.backend = startEmulator(options.root(), env.apply("AWS_ENDPOINT_URL"), logDir);
         String stack = orDefault(env.apply("STACK_NAME"), "mailbatch-local");
+        this.stackName = stack;
         LocalParameters parameters = LocalParameters.resolve(options.parameterOverrides(), env, stack, backend);
         parameters.issuer().ifPresent(open::add);
         this.issuer = parameters.issuer().orElse(null);
-        Template template = Template.read(options.root().resolve("template.yaml"), parameters.values());
+        // what CloudFormation would refuse, the local stack refuses (a parameter out of its range, a rule)
+        Template template = Template.read(options.root().resolve("template.yaml"), parameters.values())
+                .check();
         template.bind("AWS::StackName", stack);
         this.resources = StackResources.create(
                 template,
@@ -173,11 +181,17 @@ public final class LocalRunner implements AutoCloseable {
         Harness harness = options.harness();
         SqsClient sqs = harness.poller(backend).sqs();
         Faults faults = harness.faults();
-        Backend reach = harness.functions(backend);
         EventSourceMapping mapping = null;
         List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
         this.functions = functions;
+        // each function under its own role, as template.yaml gives it, every call checked against it
+        this.roles = FunctionRoles.create(
+                stackName,
+                template,
+                functions.stream().map(LocalFunctions.LocalFunction::id).toList(),
+                harness.functions(backend));
         for (LocalFunctions.LocalFunction function : functions) {
+            Backend reach = roles.backend(function.id());
             if (!WorkerMapping.hasSqsEvent(template, function.id())) {
                 httpFunctions.put(
                         function.id(),
@@ -252,6 +266,9 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     /** moto server, started here; or the emulator AWS_ENDPOINT_URL names. */
+    /** LOCAL_IAM: off runs moto without IAM enforcement (the functions' calls are still checked). */
+    private String iamSetting;
+
     private Backend startEmulator(Path root, String endpoint, Path logDir) throws IOException, InterruptedException {
         if (endpoint != null && !endpoint.isBlank()) {
             emulator = "the emulator at " + endpoint.trim() + " (AWS_ENDPOINT_URL)";
@@ -261,6 +278,9 @@ public final class LocalRunner implements AutoCloseable {
         open.add(moto);
         emulator = "moto server " + moto.endpoint() + " (pid " + moto.pid() + ", log "
                 + root.relativize(logDir.resolve("moto.log")) + ")";
+        if (!"off".equalsIgnoreCase(iamSetting)) {
+            operatorKeys = moto.enforceIam(); // as AWS: every call signed, each function's role enforced
+        }
         return new Backend("moto", moto.endpoint());
     }
 
@@ -334,7 +354,8 @@ public final class LocalRunner implements AutoCloseable {
                   AWS APIs   %2$s
                   tokens     infrastructure/bin/token --sub alice   (issuer %7$s)
                   queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log
-                  redrive    AWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
+                  redrive    %8$sAWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
+                  IAM        %9$s
                 Ctrl-C stops everything.""".formatted(
                         baseUrl,
                         emulator,
@@ -342,7 +363,23 @@ public final class LocalRunner implements AutoCloseable {
                         resources.table(),
                         resources.dlqUrl(),
                         backend.endpoint(),
-                        issuerUrl));
+                        issuerUrl,
+                        operatorKeys == null ? "" : credentialsExport() + " ",
+                        operatorKeys == null
+                                ? "each function under its role from template.yaml, every call checked"
+                                        + " (moto's own enforcement off: LOCAL_IAM=off, or an emulator of your own)"
+                                : "enforced, as in AWS: each function under its role from template.yaml; the AWS CLI"
+                                        + " needs the operator's keys: export " + credentialsExport()));
+    }
+
+    /** The operator's keys as environment variables (moto refuses any other once IAM is enforced). */
+    private String credentialsExport() {
+        return "AWS_ACCESS_KEY_ID=" + operatorKeys[0] + " AWS_SECRET_ACCESS_KEY=" + operatorKeys[1];
+    }
+
+    /** The emulator as one of the stack's functions reaches it: under its role, every call checked. */
+    public Backend functionBackend(String functionId) {
+        return roles.backend(functionId);
     }
 
     @Override

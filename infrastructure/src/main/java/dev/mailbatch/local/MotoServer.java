@@ -3,6 +3,8 @@ package dev.mailbatch.local;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,6 +70,45 @@ public final class MotoServer implements AutoCloseable {
 
     public URI endpoint() {
         return endpoint;
+    }
+
+    /** The IAM user whose keys the operator (the harness, the runner, the AWS CLI) signs with. */
+    public static final String OPERATOR = "mailbatch-operator";
+
+    /**
+     * Turns on moto's IAM enforcement, as AWS always has it: from now on every request must be
+     * signed with keys moto issued, and a role's policies are enforced for DynamoDB, SQS and SES v2
+     * actions (and SQS queue ARNs). First an operator user is made with every permission, and this
+     * JVM signs with its keys from then on ({@code aws.accessKeyId}, read by {@link
+     * Backend#operator}); each function then runs under a role of its own ({@link FunctionRoles}).
+     *
+     * @return the operator's access key id and secret, for another process (the AWS CLI, a worker
+     *     process) to use
+     */
+    public String[] enforceIam() throws IOException, InterruptedException {
+        Backend plain = new Backend("moto", endpoint);
+        try (var iam = plain.iam()) {
+            iam.createUser(r -> r.userName(OPERATOR));
+            iam.putUserPolicy(r -> r.userName(OPERATOR)
+                    .policyName("everything")
+                    .policyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                            + "\"Action\":\"*\",\"Resource\":\"*\"}]}"));
+            var key = iam.createAccessKey(r -> r.userName(OPERATOR)).accessKey();
+            System.setProperty("aws.accessKeyId", key.accessKeyId());
+            System.setProperty("aws.secretAccessKey", key.secretAccessKey());
+            // the body is sent as it is: moto reads it as the number of unauthenticated calls left
+            HttpResponse<String> on = java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(endpoint.resolve("/moto-api/reset-auth"))
+                                    .header("Content-Type", "application/octet-stream")
+                                    .POST(HttpRequest.BodyPublishers.ofString("0"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (on.statusCode() != 200) {
+                throw new IOException("moto did not turn IAM enforcement on: " + on.statusCode() + " " + on.body());
+            }
+            return new String[] {key.accessKeyId(), key.secretAccessKey()};
+        }
     }
 
     private boolean answers() {

@@ -57,7 +57,10 @@ public record StackResources(String table, String queueUrl, String queueArn, Str
                     .timeToLiveSpecification(t -> t.attributeName(String.valueOf(ttl.get("AttributeName")))
                             .enabled(true)));
         }
-        template.bind(TABLE, table).bind(TABLE + ".Arn", "arn:aws:dynamodb:us-east-1:000000000000:table/" + table);
+        String account = queueArn.split(":")[4]; // the emulator's account, as its queue ARNs name it
+        template.bind("AWS::AccountId", account)
+                .bind(TABLE, table)
+                .bind(TABLE + ".Arn", "arn:aws:dynamodb:us-east-1:" + account + ":table/" + table);
         return new StackResources(table, queueUrl, queueArn, dlqUrl, dlqArn);
     }
 

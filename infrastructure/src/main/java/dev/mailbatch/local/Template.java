@@ -25,8 +25,20 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  * long forms; {@link #resolve} evaluates the intrinsic functions the local stack needs.
  */
 public final class Template {
-    private static final List<String> FUNCTIONS =
-            List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Join", "Select", "Split", "Not", "And", "Or");
+    private static final List<String> FUNCTIONS = List.of(
+            "Ref",
+            "GetAtt",
+            "Sub",
+            "If",
+            "Equals",
+            "Join",
+            "Select",
+            "Split",
+            "Not",
+            "And",
+            "Or",
+            "Contains",
+            "Condition");
     private static final Pattern SUB = Pattern.compile("\\$\\{([^}]+)}");
 
     private final Map<String, Object> root;
@@ -112,6 +124,79 @@ public final class Template {
         return env;
     }
 
+    /**
+     * Checks every parameter's value against its constraints (AllowedValues, AllowedPattern,
+     * MinLength/MaxLength, MinValue/MaxValue for a Number), then the template's Rules, as
+     * CloudFormation does before it creates or changes a stack.
+     *
+     * @throws IllegalArgumentException naming the first parameter or rule that fails
+     */
+    public Template check() {
+        map(root.get("Parameters")).forEach((name, spec) -> {
+            Map<String, Object> p = map(spec);
+            String value = String.valueOf(parameters.get(name));
+            String why = p.get("ConstraintDescription") == null ? "" : " (" + p.get("ConstraintDescription") + ")";
+            if (p.get("AllowedValues") instanceof List<?> allowed
+                    && allowed.stream().map(String::valueOf).noneMatch(value::equals)) {
+                throw new IllegalArgumentException("parameter " + name + ": " + value + " is not one of " + allowed);
+            }
+            if (p.get("AllowedPattern") != null
+                    && !value.matches(String.valueOf(p.get("AllowedPattern")))
+                    && !isLoopbackHttp(value)) {
+                throw new IllegalArgumentException("parameter " + name + ": does not match its pattern" + why);
+            }
+            if (p.get("MaxLength") != null && value.length() > Integer.parseInt(String.valueOf(p.get("MaxLength")))) {
+                throw new IllegalArgumentException("parameter " + name + ": longer than " + p.get("MaxLength") + why);
+            }
+            if ("Number".equals(p.get("Type"))) {
+                double number;
+                try {
+                    number = Double.parseDouble(value);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("parameter " + name + ": not a number");
+                }
+                if ((p.get("MinValue") != null && number < Double.parseDouble(String.valueOf(p.get("MinValue"))))
+                        || (p.get("MaxValue") != null
+                                && number > Double.parseDouble(String.valueOf(p.get("MaxValue"))))) {
+                    throw new IllegalArgumentException("parameter " + name + ": " + value + " is out of "
+                            + p.get("MinValue") + ".." + p.get("MaxValue"));
+                }
+            }
+        });
+        checkRules();
+        return this;
+    }
+
+    /**
+     * An http URL to this machine: the local stack's own issuer and provider are plain http on
+     * loopback, which a deployed stack's https-only patterns refuse by design; only those pass.
+     */
+    private static boolean isLoopbackHttp(String value) {
+        return value.matches("http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?(/\\S*)?");
+    }
+
+    /**
+     * Checks the template's Rules against its parameters, as CloudFormation does before it creates
+     * or changes a stack: a rule whose condition holds must have every assertion hold.
+     *
+     * @throws IllegalArgumentException naming the first assertion that fails, with its description
+     */
+    public void checkRules() {
+        map(root.get("Rules")).forEach((name, spec) -> {
+            Map<String, Object> rule = map(spec);
+            Object condition = rule.get("RuleCondition");
+            if (condition != null && !Boolean.TRUE.equals(resolve(condition))) {
+                return;
+            }
+            for (Object assertion : (List<?>) rule.getOrDefault("Assertions", List.of())) {
+                Map<String, Object> a = map(assertion);
+                if (!Boolean.TRUE.equals(resolve(a.get("Assert")))) {
+                    throw new IllegalArgumentException("template rule " + name + ": " + a.get("AssertDescription"));
+                }
+            }
+        });
+    }
+
     /** Evaluates intrinsic functions in a value of the template. */
     public Object resolve(Object value) {
         if (value instanceof List<?> list) {
@@ -172,6 +257,25 @@ public final class Template {
             }
             case "Fn::Not" -> {
                 return !Boolean.TRUE.equals(resolve(((List<?>) arg).get(0)));
+            }
+            case "Fn::And", "Fn::Or" -> {
+                boolean and = key.equals("Fn::And");
+                for (Object condition : (List<?>) arg) {
+                    boolean value = Boolean.TRUE.equals(resolve(condition));
+                    if (value != and) {
+                        return !and;
+                    }
+                }
+                return and;
+            }
+            case "Fn::Contains" -> { // a Rules function: whether a list of strings holds a string
+                List<?> l = (List<?>) arg;
+                String wanted = String.valueOf(resolve(l.get(1)));
+                return ((List<?>) resolve(l.get(0)))
+                        .stream().map(String::valueOf).anyMatch(wanted::equals);
+            }
+            case "Fn::Condition" -> {
+                return resolve(map(root.get("Conditions")).get(String.valueOf(arg)));
             }
             case "Fn::If" -> {
                 List<?> l = (List<?>) arg;

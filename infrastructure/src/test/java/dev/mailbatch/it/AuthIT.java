@@ -44,7 +44,11 @@ class AuthIT {
         this.backend = backend;
         issuer = new TestIssuer();
         runner = LocalRuns.start(
-                backend, "auth", Map.of("JwtIssuer", issuer.url()), Map.of(), new ByteArrayOutputStream());
+                backend,
+                "auth",
+                Map.of("JwtIssuer", issuer.url(), "JwtMachineAudience", "machine-client"),
+                Map.of(),
+                new ByteArrayOutputStream());
     }
 
     @AfterAll
@@ -127,6 +131,21 @@ class AuthIT {
         assertThat(get(location, bearer(scp)).statusCode()).isEqualTo(200);
         assertThat(get(location, bearer(issuer.token("bob", c -> c))).statusCode())
                 .isEqualTo(404);
+    }
+
+    /**
+     * Issue 24, item 4: the README describes two app clients, the page's and one for machines
+     * (client credentials), but the authorizer named one audience, so a machine's token was
+     * refused. JwtMachineAudience names the second; Cognito's access tokens carry it as client_id.
+     */
+    @Test
+    void aMachineClientsTokenIsLetInAndAnotherClientsIsNot() throws Exception {
+        String machine =
+                issuer.token("service-account", c -> c.audience((String) null).claim("client_id", "machine-client"));
+        assertThat(post(bearer(machine)).statusCode()).isEqualTo(202);
+        String other =
+                issuer.token("service-account", c -> c.audience((String) null).claim("client_id", "other-client"));
+        assertThat(post(bearer(other)).statusCode()).isEqualTo(401);
     }
 
     private HttpResponse<String> post(String authorization) throws Exception {

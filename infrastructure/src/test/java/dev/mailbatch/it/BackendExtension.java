@@ -119,6 +119,7 @@ public final class BackendExtension
                             .toAbsolutePath()
                             .normalize();
                     MotoServer moto = MotoServer.start(root, root.resolve("infrastructure/target/moto-server.log"));
+                    moto.enforceIam(); // as AWS: every call signed, each function under its role (IamIT)
                     yield new Started(new Backend("moto", moto.endpoint()), moto);
                 }
                 case "localstack" -> {

@@ -73,4 +73,43 @@ class PrimingIT {
         assertThat(stack.storedItems()).as("nothing stored").isEqualTo(before);
         assertThat(stack.events.backlog()).as("nothing queued").isZero();
     }
+
+    /**
+     * Issue 24, item 8: a failure in priming (here every DynamoDB call refused, as when the table is
+     * not reachable yet or throttles) failed SubmitBatch's beforeCheckpoint, which fails the
+     * snapshot and so the deploy. Priming is only an optimisation: each handler's
+     * beforeCheckpoint now logs the failure and returns.
+     */
+    @Test
+    void aPrimingThatFailsNeverFailsTheSnapshot(Backend backend) {
+        Map<String, String> env =
+                Map.of("PROVIDER_URL", "http://127.0.0.1:9/send", "DEFAULT_FROM", "news@mailbatch.example");
+        TestStack stack = new TestStack(backend, env);
+        ExecutionInterceptor refused = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                        "the table is not reachable (injected)");
+            }
+        };
+        java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (String function :
+                new String[] {"SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction"}) {
+            var plain = stack.wiringWithStoreFaults(function, env, refused);
+            var wiring = new dev.mailbatch.config.Wiring(
+                    plain.env(), plain.dynamo(), plain.sqs(), plain.ses(), plain.ssm(), plain.clock(), logged::add);
+            Resource handler = switch (function) {
+                case "SubmitBatchFunction" -> new SubmitBatchHandler(wiring);
+                case "JobStatusFunction" -> new JobStatusHandler(wiring);
+                case "CancelJobFunction" -> new CancelJobHandler(wiring);
+                default -> new SendEmailsHandler(wiring);
+            };
+            org.assertj.core.api.Assertions.assertThatCode(() -> handler.beforeCheckpoint(null))
+                    .as(function)
+                    .doesNotThrowAnyException();
+        }
+        assertThat(logged)
+                .as("SubmitBatch says its priming failed")
+                .anySatisfy(line -> assertThat(line).contains("priming failed").contains("SubmitBatch"));
+    }
 }

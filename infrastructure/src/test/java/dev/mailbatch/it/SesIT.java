@@ -25,13 +25,25 @@ class SesIT {
         return Map.of("SENDER", "ses", "PROVIDER_URL", "", "DEFAULT_FROM", from, "RETRY_BASE_SECONDS", "0");
     }
 
-    /** Worker configured from the template's environment with SENDER=ses, its SES client on the emulator. */
+    /**
+     * A stack deployed with SenderType=ses and DefaultFrom: the worker's own SES sender on its own
+     * role, which allows ses:SendEmail from that address only (IamCheck judges each send).
+     */
     private static TestStack sesStack(Backend backend, String from) {
+        return sesStack(backend, from, Map.of(), dev.mailbatch.worker.Faults.NONE);
+    }
+
+    private static TestStack sesStack(
+            Backend backend, String from, Map<String, String> more, dev.mailbatch.worker.Faults faults) {
+        Map<String, String> env = new java.util.HashMap<>(env(from));
+        env.putAll(more);
         return new TestStack(
                 backend,
-                env(from),
-                new dev.mailbatch.mail.SesSender(backend.ses()),
-                java.util.function.UnaryOperator.identity());
+                env,
+                null,
+                java.util.function.UnaryOperator.identity(),
+                faults,
+                Map.of("SenderType", "ses", "DefaultFrom", from));
     }
 
     @Test
@@ -98,14 +110,7 @@ class SesIT {
                 throw new PipelineIT.WorkerKilled();
             }
         };
-        Map<String, String> env = new java.util.HashMap<>(env(from));
-        env.put("SEND_CONCURRENCY", "8");
-        TestStack stack = new TestStack(
-                backend,
-                env,
-                new dev.mailbatch.mail.SesSender(backend.ses()),
-                java.util.function.UnaryOperator.identity(),
-                diesOnce);
+        TestStack stack = sesStack(backend, from, Map.of("SEND_CONCURRENCY", "8"), diesOnce);
         List<String> to = java.util.stream.IntStream.range(0, 40)
                 .mapToObj(i -> "wave" + i + "@example.com")
                 .toList();
@@ -218,14 +223,7 @@ class SesIT {
             throws Exception {
         String from = tag + "-" + System.nanoTime() + "@mailbatch.example";
         backend.ses().createEmailIdentity(r -> r.emailIdentity(from));
-        Map<String, String> env = new java.util.HashMap<>(env(from));
-        env.put("SEND_CONCURRENCY", "8");
-        TestStack stack = new TestStack(
-                backend,
-                env,
-                new dev.mailbatch.mail.SesSender(backend.ses()),
-                java.util.function.UnaryOperator.identity(),
-                interleave);
+        TestStack stack = sesStack(backend, from, Map.of("SEND_CONCURRENCY", "8"), interleave);
         List<String> to = java.util.stream.IntStream.range(0, 40)
                 .mapToObj(i -> tag + i + "@example.com")
                 .toList();

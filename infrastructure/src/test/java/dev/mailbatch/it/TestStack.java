@@ -13,6 +13,7 @@ import dev.mailbatch.config.Json;
 import dev.mailbatch.config.Wiring;
 import dev.mailbatch.local.ApiRoutes;
 import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.FunctionRoles;
 import dev.mailbatch.local.LambdaEvents;
 import dev.mailbatch.local.LocalContext;
 import dev.mailbatch.local.SqsEventSource;
@@ -63,6 +64,10 @@ final class TestStack {
     final OffsetClock workerClock = new OffsetClock();
 
     private final Map<String, String> env;
+    private final FunctionRoles roles;
+
+    static final List<String> FUNCTIONS =
+            List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction");
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
     private final CancelJobHandler cancel;
@@ -107,13 +112,13 @@ final class TestStack {
         Path root = Path.of(System.getProperty("mailbatch.root", ".."))
                 .toAbsolutePath()
                 .normalize();
-        this.template = Template.read(root.resolve("template.yaml"), parameters);
-        this.resources = StackResources.create(
-                template,
-                dynamo,
-                sqs,
-                "it-" + UUID.randomUUID().toString().substring(0, 8),
-                Map.<QueueAttributeName, String>of());
+        Map<String, String> all = new HashMap<>(Map.of("JwtIssuer", "https://issuer.example")); // no authorizer here
+        all.putAll(parameters);
+        this.template = Template.read(root.resolve("template.yaml"), all).check();
+        String stack = "it-" + UUID.randomUUID().toString().substring(0, 8);
+        this.resources = StackResources.create(template, dynamo, sqs, stack, Map.<QueueAttributeName, String>of());
+        // each function under its own role, as template.yaml gives it, every call checked (IamIT)
+        this.roles = FunctionRoles.create(stack, template, FUNCTIONS, backend);
         this.submit = new SubmitBatchHandler(wiring("SubmitBatchFunction", env));
         this.status = new JobStatusHandler(wiring("JobStatusFunction", env));
         this.cancel = new CancelJobHandler(wiring("CancelJobFunction", env));
@@ -148,12 +153,13 @@ final class TestStack {
         // The API handlers run on the test's clock; the worker on its own, moved on after a crash.
         Clock functionClock = function.equals("SendEmailsFunction") ? workerClock : clock;
         String name = function.replace("Function", "");
+        Backend as = roles.backend(function);
         return new Wiring(
                 env::get,
-                () -> dynamo,
-                () -> sqs,
-                backend::ses,
-                backend::ssm,
+                as::dynamo,
+                as::sqs,
+                as::ses,
+                as::ssm,
                 functionClock,
                 line -> LOG.log(name, com.amazonaws.services.lambda.runtime.logging.LogLevel.INFO, line));
     }
@@ -161,7 +167,7 @@ final class TestStack {
     /** A function's wiring whose DynamoDB calls pass through {@code faults}. */
     Wiring wiringWithStoreFaults(String function, Map<String, String> overrides, ExecutionInterceptor... faults) {
         Wiring plain = wiring(function, overrides);
-        DynamoDbClient faulty = backend.dynamo(List.of(faults));
+        DynamoDbClient faulty = roles.backend(function).dynamo(List.of(faults));
         return plain.withDynamo(() -> faulty);
     }
 
@@ -285,9 +291,22 @@ final class TestStack {
     }
 
     Response postWithBrokenQueue(APIGatewayV2HTTPEvent event) {
-        Map<String, String> broken = new HashMap<>(env);
-        broken.put("QUEUE_URL", resources.queueUrl() + "-missing");
-        SubmitBatchHandler handler = new SubmitBatchHandler(wiring("SubmitBatchFunction", broken));
+        // the queue answers every send as a queue that is gone
+        ExecutionInterceptor gone = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(
+                    software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                throw software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException.builder()
+                        .statusCode(400)
+                        .message("The specified queue does not exist (injected)")
+                        .build();
+            }
+        };
+        SqsClient broken = roles.backend("SubmitBatchFunction").sqs(List.of(gone));
+        Wiring plain = wiring("SubmitBatchFunction", env);
+        SubmitBatchHandler handler = new SubmitBatchHandler(new Wiring(
+                plain.env(), plain.dynamo(), () -> broken, plain.ses(), plain.ssm(), plain.clock(), plain.logs()));
         return read(event, handler.handleRequest(authorized(event, CALLER), new LocalContext("SubmitBatch", 29, LOG)));
     }
 
