@@ -55,7 +55,9 @@ export async function api(path, options) {
   const headers = { ...((options && options.headers) || {}) };
   if (who) headers.authorization = "Bearer " + who.value;
   const response = await fetch(apiBase() + path, { ...options, headers });
-  if (response.status === 401) {
+  // A 401 speaks of the token its request carried: one signed in while it was on its way stays.
+  const now = token();
+  if (response.status === 401 && (!now || (who && now.value === who.value))) {
     forgetToken();
     unauthorized();
   }

@@ -120,7 +120,13 @@ async function shot(page, name) {
 
 // Signs in as a person would on the local run: the account panel, a name, "Sign in locally".
 async function signIn(page, name = "alice") {
-  if (!(await page.$eval("#account", (d) => d.open))) await page.click("#account summary");
+  // The page opens the account menu itself when the API refuses it (a job in the URL, read before
+  // signing in): open it only while it is closed, until the sign-in form shows.
+  for (let tries = 0; !(await page.isVisible("#signin-name")); tries++) {
+    assert.ok(tries < 5, "the account menu shows the sign-in form");
+    if (!(await page.$eval("#account", (d) => d.open))) await page.click("#account summary");
+    await page.waitForSelector("#signin-name", { state: "visible", timeout: 1000 }).catch(() => {});
+  }
   await page.fill("#signin-name", name);
   await page.click("#signin-local button[type=submit]");
   await page.waitForFunction((who) => document.getElementById("account-summary").textContent === "Signed in as " + who, name);
@@ -665,10 +671,31 @@ test("pressing Send again after a success opens the same job; the job is in view
   // the link in another browser (nothing remembered there): opened once signed in, headed by its subject
   const elsewhere = await browser.newContext({ viewport: DESKTOP, locale: "en-US" });
   const other = await elsewhere.newPage();
+  // Regression: the job's read before signing in is answered 401 only after the sign-in (held
+  // here); that 401 spoke of no token, so the new one stays and the job opens.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let heldOne = false;
+  await other.route("**/emails/" + jobId, async (route) => {
+    if (!heldOne && !route.request().headers().authorization) {
+      heldOne = true;
+      await held;
+    }
+    await route.continue();
+  });
+  const firstRead = other.waitForRequest((r) => r.url().endsWith("/emails/" + jobId));
   await other.goto(base + "/#job=" + jobId);
+  await firstRead;
   await signIn(other);
+  assert.ok(heldOne, "the page read the job before signing in, without a token");
+  const stale = other.waitForResponse((r) => r.url().endsWith("/emails/" + jobId) && r.status() === 401);
+  release();
+  await stale;
+  await other.evaluate(() => new Promise((resolve) => setTimeout(resolve, 50))); // the page has read that answer
+  assert.equal(await other.textContent("#account-summary"), "Signed in as alice");
   await waitForState(other, ["SUCCEEDED"], 30000);
   assert.equal(await other.textContent("#job-heading"), "Pressed twice");
+  assert.equal(await other.textContent("#account-summary"), "Signed in as alice");
   await elsewhere.close();
 });
 
