@@ -9,6 +9,11 @@ import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
+import dev.mailbatch.local.lambda.HelloHandler;
+import dev.mailbatch.local.lambda.LambdaEvents;
+import dev.mailbatch.local.lambda.LambdaRuntime;
+import dev.mailbatch.local.lambda.LocalFunctions;
+import dev.mailbatch.local.template.Template;
 import dev.mailbatch.store.JobStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,10 +51,10 @@ public final class LambdaRuntimes {
     private static final String OWNER = "jwt:rie";
 
     /** One function of the template: its logical id, handler and memory. */
-    record Fn(String id, String handler, int memoryMb) {}
+    public record Fn(String id, String handler, int memoryMb) {}
 
     /** One cold start: the emulator started, init and the first invocation answered. */
-    record ColdStart(String function, double millis, int status) {}
+    public record ColdStart(String function, double millis, int status) {}
 
     private final Path root;
     private final Path buildDir;
@@ -94,7 +99,7 @@ public final class LambdaRuntimes {
     }
 
     /** A local stack (its own moto) and the runtimes' harness on it; closes both. */
-    record Session(LambdaRuntimes runtimes, OutputStream console) implements AutoCloseable {
+    public record Session(LambdaRuntimes runtimes, OutputStream console) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             runtimes.stack.close();
@@ -106,7 +111,7 @@ public final class LambdaRuntimes {
      * @param emulator a running moto server to use (null: the stack starts its own)
      * @param outboxLatencyMs how long the local outbox takes per email (the worker's sends in flight)
      */
-    static Session open(Path root, Path buildDir, java.net.URI emulator, int outboxLatencyMs)
+    public static Session open(Path root, Path buildDir, java.net.URI emulator, int outboxLatencyMs)
             throws IOException, InterruptedException {
         Path logDir = root.resolve("infrastructure/target/lambda-runtime-logs");
         Files.createDirectories(logDir);
@@ -128,7 +133,7 @@ public final class LambdaRuntimes {
     }
 
     /** The template's functions: each one's handler and memory (its own MemorySize, else the Globals'). */
-    static List<Fn> functions(Path root) {
+    public static List<Fn> functions(Path root) {
         Template template = Template.read(root.resolve("template.yaml"), Map.of());
         Object global = template.globals("Function").get("MemorySize");
         List<Fn> functions = new ArrayList<>();
@@ -151,7 +156,7 @@ public final class LambdaRuntimes {
      * hello-world handler's first; an answer that is not what the function should answer is a
      * failure.
      */
-    List<ColdStart> coldStarts(int runs, List<String> failures) throws IOException, InterruptedException {
+    public List<ColdStart> coldStarts(int runs, List<String> failures) throws IOException, InterruptedException {
         List<ColdStart> all = new ArrayList<>();
         Fn any = functions.getFirst();
         for (int run = 0; run < runs; run++) {
@@ -200,7 +205,7 @@ public final class LambdaRuntimes {
      *
      * @return {idle KiB, busy KiB}
      */
-    long[] workerMemory(int chunks, int size) throws IOException, InterruptedException {
+    public long[] workerMemory(int chunks, int size) throws IOException, InterruptedException {
         Fn worker = functions.stream()
                 .filter(f -> f.handler().contains("SendEmails"))
                 .findFirst()

@@ -13,7 +13,7 @@ import java.time.Duration;
  * The local stack's API as the harnesses call it: signed in with a token of the local issuer,
  * unchecked exceptions, a minute's timeout per call.
  */
-final class LocalApi {
+public final class LocalApi {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
@@ -25,7 +25,7 @@ final class LocalApi {
     }
 
     /** Signs in to the local run as {@code subject} (POST /_local/token). */
-    static LocalApi signIn(URI base, String subject) {
+    public static LocalApi signIn(URI base, String subject) {
         LocalApi anonymous = new LocalApi(base, null);
         HttpResponse<String> minted = anonymous.send(HttpRequest.newBuilder(base.resolve(LocalServer.TOKEN_PATH))
                 .POST(HttpRequest.BodyPublishers.ofString(
@@ -36,12 +36,12 @@ final class LocalApi {
         return new LocalApi(base, readJson(minted.body()).path("access_token").asText());
     }
 
-    URI base() {
+    public URI base() {
         return base;
     }
 
     /** Sends a request to the API (a path is resolved against its base), with the token. */
-    HttpResponse<String> send(HttpRequest.Builder request) {
+    public HttpResponse<String> send(HttpRequest.Builder request) {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -56,11 +56,11 @@ final class LocalApi {
     }
 
     /** GET a path of the API; its body as JSON. */
-    JsonNode getJson(String path) {
+    public JsonNode getJson(String path) {
         return readJson(send(HttpRequest.newBuilder(base.resolve(path)).GET()).body());
     }
 
-    static JsonNode readJson(String body) {
+    public static JsonNode readJson(String body) {
         try {
             return Json.MAPPER.readTree(body);
         } catch (IOException e) {

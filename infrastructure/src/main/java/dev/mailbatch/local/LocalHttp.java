@@ -52,7 +52,7 @@ import java.util.concurrent.ExecutorService;
  * 400, never a page. Each request runs on a virtual thread as an {@link HttpExchange}; a
  * connection's next request is read only once the previous one is answered.
  */
-final class LocalHttp implements AutoCloseable {
+public final class LocalHttp implements AutoCloseable {
     /** Serves one exchange: answers it (or closes it unanswered) before returning. */
     @FunctionalInterface
     interface Handler {

@@ -1,5 +1,8 @@
 package dev.mailbatch.local;
 
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.issuer.LocalIssuer;
+import dev.mailbatch.local.lambda.LocalFunctions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -13,7 +16,7 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  *
  * @param issuer the local issuer started for JwtIssuer (the caller closes it), if one was
  */
-record LocalParameters(Map<String, String> values, Optional<LocalIssuer> issuer) {
+public record LocalParameters(Map<String, String> values, Optional<LocalIssuer> issuer) {
     /** Function variables that a template parameter sets, and that parameter. */
     private static final Map<String, String> ENV_PARAMETERS =
             Map.of("SENDER", "SenderType", "DEFAULT_FROM", "DefaultFrom", "ALLOWED_FROM", "AllowedFrom");

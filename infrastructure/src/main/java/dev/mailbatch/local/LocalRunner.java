@@ -4,6 +4,20 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import dev.mailbatch.local.apigateway.ApiGateway;
+import dev.mailbatch.local.apigateway.ApiRoutes;
+import dev.mailbatch.local.apigateway.JwtAuthorizer;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.emulator.MotoServer;
+import dev.mailbatch.local.emulator.StackResources;
+import dev.mailbatch.local.eventsource.EventSourceMapping;
+import dev.mailbatch.local.eventsource.WorkerMapping;
+import dev.mailbatch.local.iam.FunctionRoles;
+import dev.mailbatch.local.issuer.LocalIssuer;
+import dev.mailbatch.local.lambda.LocalContext;
+import dev.mailbatch.local.lambda.LocalFunctions;
+import dev.mailbatch.local.outbox.Outbox;
+import dev.mailbatch.local.template.Template;
 import dev.mailbatch.worker.Faults;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -83,7 +97,7 @@ public final class LocalRunner implements AutoCloseable {
          * The emulator as the functions reach it (through a faulty network, with store faults);
          * the event source mapping, which stands in for Lambda's poller, keeps {@code backend}.
          */
-        default Backend functions(Backend backend) {
+        public default Backend functions(Backend backend) {
             return backend;
         }
 
@@ -320,7 +334,7 @@ public final class LocalRunner implements AutoCloseable {
 
     /** The queue, dead-letter queue and table. */
     /** The functions as this stack runs them: each one's environment (the table, queue, outbox). */
-    List<LocalFunctions.LocalFunction> functions() {
+    public List<LocalFunctions.LocalFunction> functions() {
         return functions;
     }
 

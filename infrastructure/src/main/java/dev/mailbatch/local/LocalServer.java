@@ -3,6 +3,9 @@ package dev.mailbatch.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.local.apigateway.ApiGateway;
+import dev.mailbatch.local.lambda.LambdaEvents;
+import dev.mailbatch.local.outbox.Outbox;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -24,7 +27,7 @@ import java.util.function.Consumer;
  * under {@code /_local/}, and the web page's static files for any other GET.
  */
 public final class LocalServer implements AutoCloseable {
-    static final String PROVIDER_PATH = "/_local/provider/send";
+    public static final String PROVIDER_PATH = "/_local/provider/send";
     static final String TOKEN_PATH = "/_local/token";
     /** The page's Content-Security-Policy here: its own files, and APIs on this machine. */
     static final String PAGE_POLICY = "default-src 'self'; connect-src 'self' http://localhost:* http://127.0.0.1:*;"

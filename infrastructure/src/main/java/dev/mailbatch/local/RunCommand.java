@@ -9,7 +9,7 @@ public final class RunCommand {
     private RunCommand() {}
 
     /** {@code Name=Value} arguments as template parameter overrides; anything else is an IllegalArgumentException. */
-    static Map<String, String> parameterOverrides(String[] args) {
+    public static Map<String, String> parameterOverrides(String[] args) {
         Map<String, String> overrides = new LinkedHashMap<>();
         for (String arg : args) {
             int eq = arg.indexOf('=');

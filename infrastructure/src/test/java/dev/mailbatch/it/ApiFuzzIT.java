@@ -6,7 +6,7 @@ import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.emulator.Backend;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

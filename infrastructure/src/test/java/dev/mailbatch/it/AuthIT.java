@@ -3,8 +3,8 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.config.Json;
-import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,7 +1,7 @@
 package dev.mailbatch.it;
 
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.MotoServer;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.emulator.MotoServer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

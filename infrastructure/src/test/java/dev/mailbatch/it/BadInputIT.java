@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
-import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.emulator.Backend;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -265,7 +265,7 @@ class BadInputIT {
 
     @Test
     void aBodyThatIsNotBase64WhereTheEventSaysItIsIsRejected() {
-        var event = dev.mailbatch.local.LambdaEvents.http(
+        var event = dev.mailbatch.local.lambda.LambdaEvents.http(
                 "POST",
                 "/emails",
                 "/emails",

@@ -2,12 +2,12 @@ package dev.mailbatch.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.ChaosHarness;
-import dev.mailbatch.local.ChaosReport;
-import dev.mailbatch.local.ChaosScenario;
-import dev.mailbatch.local.ChaosStore;
-import dev.mailbatch.local.Toxiproxy;
+import dev.mailbatch.chaos.ChaosHarness;
+import dev.mailbatch.chaos.ChaosReport;
+import dev.mailbatch.chaos.ChaosScenario;
+import dev.mailbatch.chaos.ChaosStore;
+import dev.mailbatch.chaos.Toxiproxy;
+import dev.mailbatch.local.emulator.Backend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,8 +3,8 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.ChaosStore;
+import dev.mailbatch.chaos.ChaosStore;
+import dev.mailbatch.local.emulator.Backend;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

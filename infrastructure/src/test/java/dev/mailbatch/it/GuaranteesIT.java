@@ -19,8 +19,8 @@ import dev.mailbatch.job.Content;
 import dev.mailbatch.job.EmailAddress;
 import dev.mailbatch.job.Job;
 import dev.mailbatch.job.JobIds;
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.LambdaEvents;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.lambda.LambdaEvents;
 import dev.mailbatch.store.JobStore;
 import dev.mailbatch.store.WorkQueue;
 import dev.mailbatch.worker.Faults;
@@ -592,7 +592,8 @@ class GuaranteesIT {
         stack.sqs.deleteMessage(r -> r.queueUrl(stack.resources.queueUrl()).receiptHandle(message.receiptHandle()));
         stack.workerClock.advance(Duration.ofMinutes(30));
         assertThat(stack.delete("/emails/" + id).status()).isEqualTo(202);
-        assertThat(dev.mailbatch.local.Redrive.move(stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl()))
+        assertThat(dev.mailbatch.local.eventsource.Redrive.move(
+                        stack.sqs, stack.resources.dlqUrl(), stack.resources.queueUrl()))
                 .isEqualTo(1);
 
         stack.events.drain(DRAIN);

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
-import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;

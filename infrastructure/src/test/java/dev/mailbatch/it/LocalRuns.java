@@ -2,8 +2,8 @@ package dev.mailbatch.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
-import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.store.Backoff;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,7 +28,7 @@ final class LocalRuns {
     /** Every answer of the API checked against docs/openapi.yaml ({@link Contract}). */
     static final LocalRunner.Harness CONTRACT = new LocalRunner.Harness() {
         @Override
-        public void answered(String method, String routePath, dev.mailbatch.local.ApiGateway.Answer answer) {
+        public void answered(String method, String routePath, dev.mailbatch.local.apigateway.ApiGateway.Answer answer) {
             Map<String, String> headers = new HashMap<>();
             answer.headers().forEach((name, values) -> headers.put(name, String.join(",", values)));
             Contract.SPEC.record(

@@ -3,8 +3,8 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.LambdaEvents;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.lambda.LambdaEvents;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;

@@ -16,11 +16,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.mailbatch.chaos.WorkerKilled;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.config.Secret;
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.Redrive;
-import dev.mailbatch.local.SqsEventSource;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.eventsource.Redrive;
+import dev.mailbatch.local.eventsource.SqsEventSource;
 import dev.mailbatch.mail.EmailSender;
 import dev.mailbatch.mail.HttpProviderSender;
 import dev.mailbatch.worker.Faults;
@@ -562,8 +563,8 @@ class PipelineIT {
                                 software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.ALL))
                 .messages();
         SQSBatchResponse response = worker.handleRequest(
-                dev.mailbatch.local.LambdaEvents.sqs(messages, stack.resources.queueArn()),
-                new dev.mailbatch.local.LocalContext("SendEmails", 8, TestStack.LOG));
+                dev.mailbatch.local.lambda.LambdaEvents.sqs(messages, stack.resources.queueArn()),
+                new dev.mailbatch.local.lambda.LocalContext("SendEmails", 8, TestStack.LOG));
         assertThat(response.getBatchItemFailures()).as("the rest comes back").hasSize(1);
         JsonNode partial = stack.get("/emails/" + jobId).body();
         assertThat(partial.path("sent").asInt())

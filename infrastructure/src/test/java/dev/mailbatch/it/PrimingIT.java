@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.JobStatusHandler;
 import dev.mailbatch.api.SubmitBatchHandler;
-import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.worker.SendEmailsHandler;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,8 +2,8 @@ package dev.mailbatch.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mailbatch.local.Backend;
-import dev.mailbatch.local.LambdaEvents;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.lambda.LambdaEvents;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -3,9 +3,9 @@ package dev.mailbatch.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
-import dev.mailbatch.local.Outbox;
+import dev.mailbatch.local.emulator.Backend;
+import dev.mailbatch.local.outbox.Outbox;
 import dev.mailbatch.store.RateStore;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;

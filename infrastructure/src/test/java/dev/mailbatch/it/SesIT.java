@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
-import dev.mailbatch.local.Backend;
+import dev.mailbatch.local.emulator.Backend;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

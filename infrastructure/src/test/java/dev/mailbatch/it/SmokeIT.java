@@ -2,8 +2,8 @@ package dev.mailbatch.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mailbatch.local.Backend;
 import dev.mailbatch.local.LocalRunner;
+import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,7 +27,8 @@ class SmokeIT {
     void theSmokeScriptPassesAgainstTheLocalStack(Backend backend) throws Exception {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         // 100 ms per email: the third job is still sending when its cancel comes
-        try (LocalRunner runner = LocalRuns.start(backend, "smoke", Map.of(), Map.of("OUTBOX_LATENCY_MS", "100"), console)) {
+        try (LocalRunner runner =
+                LocalRuns.start(backend, "smoke", Map.of(), Map.of("OUTBOX_LATENCY_MS", "100"), console)) {
             Process smoke = new ProcessBuilder(List.of(
                             "python3",
                             ROOT.resolve("infrastructure/bin/smoke").toString(),

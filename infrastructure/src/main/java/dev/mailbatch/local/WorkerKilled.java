@@ -1,8 +1,0 @@
-package dev.mailbatch.local;
-
-/** An injected worker death: an Error, which no handler code catches, like a process dying mid-line. */
-final class WorkerKilled extends Error {
-    WorkerKilled(String point) {
-        super("worker killed at " + point + " (chaos)", null, false, false);
-    }
-}
