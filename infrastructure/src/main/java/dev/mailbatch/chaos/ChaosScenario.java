@@ -87,8 +87,8 @@ public record ChaosScenario(
     public ChaosScenario {
         if (sender == Sender.SES && (lossRate > 0 || networkFaults > 0 || processKills > 0)) {
             // SES has no idempotency key: an email it accepted and nobody recorded (a lost answer, a
-            // network cut before the record, a process killed after a send) is sent again: README,
-            // "Delivery guarantees". Its run has the faults that must never make a duplicate; its
+            // network cut before the record, a process killed after a send) is sent again:
+            // docs/design.md, "Delivery guarantees". Its run has the faults that must never make a duplicate; its
             // failure rate is the share of sends SES refuses (throttles), which sends nothing.
             throw new IllegalArgumentException("an SES run has no lost answers, network faults or process kills");
         }

@@ -21,7 +21,7 @@ public final class RunCommand {
         return overrides;
     }
 
-    /** {@code java dev.mailbatch.local.RunCommand [Parameter=Value ...]}; see the README. */
+    /** {@code java dev.mailbatch.local.RunCommand [Parameter=Value ...]}; see docs/local-run.md. */
     public static void main(String[] args) throws Exception {
         Map<String, String> overrides;
         try {

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Fuzzes the API's handlers on the emulator: every request answers 2xx or 4xx, never 5xx, and
  * a refused POST stores nothing and queues nothing. Regression mode in the test command (the
- * inputs under {@code src/test/resources/dev/mailbatch/it/ApiFuzzITInputs/}); the README has
- * the command for a ten-minute fuzzing run.
+ * inputs under {@code src/test/resources/dev/mailbatch/it/ApiFuzzITInputs/}); docs/testing.md
+ * ("Fuzzing") has the command for a ten-minute fuzzing run.
  */
 @ExtendWith(BackendExtension.class)
 class ApiFuzzIT {

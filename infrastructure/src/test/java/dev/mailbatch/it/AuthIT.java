@@ -134,7 +134,7 @@ class AuthIT {
     }
 
     /**
-     * Issue 24, item 4: the README describes two app clients, the page's and one for machines
+     * Issue 24, item 4: docs/deploy.md (§ 4) describes two app clients, the page's and one for machines
      * (client credentials), but the authorizer named one audience, so a machine's token was
      * refused. JwtMachineAudience names the second; Cognito's access tokens carry it as client_id.
      */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The local runner over real HTTP, against the emulator the ITs use (AWS_ENDPOINT_URL): what
- * the README's curl examples and the web page rely on.
+ * the README's tour and the web page rely on.
  */
 @ExtendWith(BackendExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

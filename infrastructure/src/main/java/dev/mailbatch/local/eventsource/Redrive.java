@@ -38,7 +38,7 @@ public final class Redrive {
         }
     }
 
-    /** {@code redrive DEAD_LETTER_QUEUE_URL QUEUE_URL}, against AWS_ENDPOINT_URL if set (see the README). */
+    /** {@code redrive DEAD_LETTER_QUEUE_URL QUEUE_URL}, against AWS_ENDPOINT_URL if set (docs/deploy.md § 8). */
     public static void main(String[] args) {
         if (args.length != 2) {
             System.err.println("usage: redrive DEAD_LETTER_QUEUE_URL QUEUE_URL   (AWS_ENDPOINT_URL for an emulator)");
