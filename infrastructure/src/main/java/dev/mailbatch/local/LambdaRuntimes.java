@@ -1,20 +1,11 @@
 package dev.mailbatch.local;
 
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
-import dev.mailbatch.job.ChunkMessage;
-import dev.mailbatch.job.Chunks;
-import dev.mailbatch.job.Content;
-import dev.mailbatch.job.EmailAddress;
-import dev.mailbatch.job.Job;
-import dev.mailbatch.job.JobIds;
 import dev.mailbatch.local.lambda.HelloHandler;
 import dev.mailbatch.local.lambda.LambdaEvents;
 import dev.mailbatch.local.lambda.LambdaRuntime;
 import dev.mailbatch.local.lambda.LocalFunctions;
 import dev.mailbatch.local.template.Template;
-import dev.mailbatch.store.JobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,14 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -46,9 +35,6 @@ import java.util.stream.Stream;
  */
 public final class LambdaRuntimes {
     private static final Duration INVOKE_TIMEOUT = Duration.ofSeconds(60);
-    private static final LambdaEvents.Caller CALLER = LambdaEvents.Caller.of("rie", "mailbatch/send", "mailbatch/read");
-    /** The owner the API functions make of {@link #CALLER} (a token's subject, as theirs). */
-    private static final String OWNER = "jwt:rie";
 
     /** One function of the template: its logical id, handler and memory. */
     public record Fn(String id, String handler, int memoryMb) {}
@@ -60,6 +46,7 @@ public final class LambdaRuntimes {
     private final Path buildDir;
     private final Path logDir;
     private final LocalRunner stack;
+    private final RuntimeEvents events;
     /** The template's functions, read once. */
     private final List<Fn> functions;
 
@@ -68,6 +55,7 @@ public final class LambdaRuntimes {
         this.buildDir = buildDir;
         this.logDir = logDir;
         this.stack = stack;
+        this.events = new RuntimeEvents(stack);
         this.functions = functions(root);
     }
 
@@ -162,10 +150,10 @@ public final class LambdaRuntimes {
         for (int run = 0; run < runs; run++) {
             all.add(hello(any.memoryMb(), run));
             for (Fn fn : functions) {
-                String event = event(fn);
+                String event = events.of(fn);
                 try (LambdaRuntime runtime = start(fn, "cold-" + run)) {
                     LambdaRuntime.Answer answer = runtime.invoke(event, INVOKE_TIMEOUT);
-                    check(fn, answer, failures);
+                    RuntimeEvents.check(fn, answer, failures);
                     all.add(new ColdStart(fn.id(), answer.atNanos() / 1e6, answer.status()));
                 }
             }
@@ -211,9 +199,9 @@ public final class LambdaRuntimes {
                 .findFirst()
                 .orElseThrow();
         try (LambdaRuntime runtime = start(worker, "memory")) {
-            runtime.invoke(LambdaEvents.toJson(sqsEvent(List.of())), INVOKE_TIMEOUT);
+            runtime.invoke(LambdaEvents.toJson(events.sqs(List.of())), INVOKE_TIMEOUT);
             long idle = runtime.rssKb();
-            String event = LambdaEvents.toJson(sqsEvent(enqueuedJob(chunks * size, size)));
+            String event = LambdaEvents.toJson(events.sqs(events.enqueuedJob(chunks * size, size)));
             long[] busy = {0};
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -268,98 +256,5 @@ public final class LambdaRuntimes {
         try (Stream<Path> jars = Files.list(lib)) {
             return jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
         }
-    }
-
-    /** The event each function gets: what API Gateway or the event source mapping would send. */
-    private String event(Fn fn) {
-        String handler = fn.handler();
-        if (handler.contains("SubmitBatch")) {
-            byte[] body = Json.write(Map.of(
-                            "emails", List.of("ada@example.com", "bob@example.com"), "subject", "rie", "text", "hello"))
-                    .getBytes(StandardCharsets.UTF_8);
-            return LambdaEvents.toJson(LambdaEvents.withCaller(
-                    LambdaEvents.http(
-                            "POST",
-                            "/emails",
-                            "/emails",
-                            Map.of(),
-                            Map.of(),
-                            Map.of("content-type", "application/json"),
-                            body,
-                            false),
-                    CALLER));
-        }
-        if (handler.contains("SendEmails")) {
-            return LambdaEvents.toJson(sqsEvent(enqueuedJob(2, 50))); // a first batch: one small chunk
-        }
-        String id = enqueuedJobId(2);
-        String method = handler.contains("CancelJob") ? "DELETE" : "GET";
-        return LambdaEvents.toJson(LambdaEvents.withCaller(
-                LambdaEvents.http(
-                        method,
-                        "/emails/{jobId}",
-                        "/emails/" + id,
-                        Map.of("jobId", id),
-                        Map.of(),
-                        Map.of(),
-                        null,
-                        false),
-                CALLER));
-    }
-
-    /** What each function must answer to the event it got: its success, as the runtime serialised it. */
-    private static void check(Fn fn, LambdaRuntime.Answer answer, List<String> failures) throws IOException {
-        if (answer.status() != 200) {
-            failures.add(fn.id() + ": the emulator answered " + answer.status() + " " + answer.body());
-            return;
-        }
-        JsonNode body = Json.MAPPER.readTree(answer.body());
-        boolean ok = fn.handler().contains("SendEmails")
-                ? body.has("batchItemFailures")
-                        && body.path("batchItemFailures").isEmpty()
-                : body.path("statusCode").asInt() == (fn.handler().contains("JobStatus") ? 200 : 202);
-        if (!ok) {
-            failures.add(fn.id() + " answered " + answer.body());
-        }
-    }
-
-    private String enqueuedJobId(int recipients) {
-        return enqueuedJob(recipients, 50).getFirst().jobId();
-    }
-
-    /**
-     * A job written and marked enqueued as a submit would, its chunks returned instead of queued:
-     * the function under test is the only one that sees them.
-     */
-    private List<ChunkMessage> enqueuedJob(int recipients, int chunkSize) {
-        JobStore jobs = new JobStore(stack.backend().dynamo(), stack.resources().table());
-        String id = JobIds.next();
-        Instant now = Instant.now();
-        List<EmailAddress> to = IntStream.range(0, recipients)
-                .mapToObj(i -> EmailAddress.ofNormalized("r" + i + "@rie.example"))
-                .toList();
-        List<ChunkMessage> chunks = Chunks.split(id, to, chunkSize);
-        jobs.create(
-                Job.submitted(id, OWNER, recipients, chunks.size(), 0, now, now.plus(Duration.ofDays(1)), "rie"),
-                new Content(LocalFunctions.LOCAL_FROM, "rie", "hello", null));
-        jobs.markEnqueued(id, now);
-        return chunks;
-    }
-
-    private SQSEvent sqsEvent(List<ChunkMessage> chunks) {
-        List<software.amazon.awssdk.services.sqs.model.Message> messages = chunks.stream()
-                .map(c -> software.amazon.awssdk.services.sqs.model.Message.builder()
-                        .messageId(UUID.randomUUID().toString())
-                        .receiptHandle(UUID.randomUUID().toString())
-                        .body(Json.write(c))
-                        .md5OfBody("")
-                        .attributesWithStrings(Map.of(
-                                "ApproximateReceiveCount",
-                                "1",
-                                "SentTimestamp",
-                                Long.toString(System.currentTimeMillis())))
-                        .build())
-                .toList();
-        return LambdaEvents.sqs(messages, stack.resources().queueArn());
     }
 }

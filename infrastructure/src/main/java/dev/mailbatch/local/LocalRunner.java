@@ -1,17 +1,11 @@
 package dev.mailbatch.local;
 
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import dev.mailbatch.local.apigateway.ApiGateway;
 import dev.mailbatch.local.apigateway.ApiRoutes;
 import dev.mailbatch.local.apigateway.JwtAuthorizer;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.emulator.MotoServer;
 import dev.mailbatch.local.emulator.StackResources;
-import dev.mailbatch.local.eventsource.EventSourceMapping;
-import dev.mailbatch.local.eventsource.WorkerMapping;
 import dev.mailbatch.local.iam.FunctionRoles;
 import dev.mailbatch.local.issuer.LocalIssuer;
 import dev.mailbatch.local.lambda.LocalContext;
@@ -28,7 +22,6 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -130,6 +123,8 @@ public final class LocalRunner implements AutoCloseable {
     private String stackName;
     /** The operator's keys where this runner turned moto's IAM enforcement on (for the banner), or null. */
     private String[] operatorKeys;
+    /** LOCAL_IAM: off runs moto without IAM enforcement (the functions' calls are still checked). */
+    private String iamSetting;
 
     private LocalRunner(Options options) throws IOException, InterruptedException {
         this.console = options.console();
@@ -164,7 +159,8 @@ public final class LocalRunner implements AutoCloseable {
                 backend.sqs(),
                 stack,
                 options.harness().queueOverrides());
-        LocalContext.LogSink logs = functionLog(logDir);
+        FunctionLog logs = new FunctionLog(logDir.resolve("functions.log"), console);
+        open.add(logs);
         LocalServer server = LocalServer.listen(
                 orDefault(env.apply("HOST"), "127.0.0.1"),
                 Integer.parseInt(orDefault(env.apply("PORT"), "3000")),
@@ -173,87 +169,23 @@ public final class LocalRunner implements AutoCloseable {
         open.add(server);
         this.baseUrl = server.baseUrl();
 
-        Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions =
-                new LinkedHashMap<>();
-        EventSourceMapping mapping = startFunctions(template, options, server.providerUrl(), logs, httpFunctions);
-        open.add(mapping); // closed in reverse: in-flight invocations finish while the emulator still runs
-        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
-        startApi(template, httpFunctions, server, logs, options.harness());
-        mapping.start();
-    }
-
-    /**
-     * Builds each function the template names: the HTTP ones into {@code httpFunctions}, the
-     * worker behind its event source mapping (returned, not yet started).
-     */
-    private EventSourceMapping startFunctions(
-            Template template,
-            Options options,
-            String providerUrl,
-            LocalContext.LogSink logs,
-            Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions) {
-        Harness harness = options.harness();
-        SqsClient sqs = harness.poller(backend).sqs();
-        Faults faults = harness.faults();
-        EventSourceMapping mapping = null;
-        List<LocalFunctions.LocalFunction> functions = LocalFunctions.read(template, options.env(), providerUrl);
-        this.functions = functions;
-        // each function under its own role, as template.yaml gives it, every call checked against it
-        this.roles = FunctionRoles.create(
-                stackName,
+        StackFunctions stackFunctions = StackFunctions.build(
                 template,
-                functions.stream().map(LocalFunctions.LocalFunction::id).toList(),
-                harness.functions(backend));
-        for (LocalFunctions.LocalFunction function : functions) {
-            Backend reach = roles.backend(function.id());
-            if (!WorkerMapping.hasSqsEvent(template, function.id())) {
-                httpFunctions.put(
-                        function.id(),
-                        timed(harness, function.id(), LocalFunctions.httpHandler(function, reach, faults, logs)));
-                continue;
-            }
-            if ("ses".equalsIgnoreCase(function.environment().get("SENDER"))) {
-                var ses = backend.ses();
-                for (String address : LocalFunctions.senderAddresses(functions)) {
-                    try {
-                        ses.createEmailIdentity(r -> r.emailIdentity(address));
-                    } catch (software.amazon.awssdk.services.sesv2.model.AlreadyExistsException attached) {
-                        // a stack started before on this emulator verified it already
-                    }
-                }
-            }
-            mapping = WorkerMapping.create(
-                    template,
-                    function.id(),
-                    harness.workerTimeoutSeconds(),
-                    resources,
-                    sqs,
-                    () -> timed(harness, function.id(), LocalFunctions.sqsHandler(function, reach, faults, logs)),
-                    logs,
-                    options.harness() == Harness.NONE
-                            ? null
-                            : messages -> harness.received(sqs, resources.queueUrl(), messages),
-                    console,
-                    line -> console.println(time() + " " + line));
-        }
-        if (mapping == null) {
-            throw new IllegalStateException("template.yaml has no function with an SQS event (the worker)");
-        }
-        return mapping;
-    }
-
-    /** The handler, its time reported to the harness after every invocation. */
-    private static <I, O> RequestHandler<I, O> timed(Harness harness, String functionId, RequestHandler<I, O> handler) {
-        return harness == Harness.NONE
-                ? handler
-                : (event, context) -> {
-                    long start = System.nanoTime();
-                    try {
-                        return handler.handleRequest(event, context);
-                    } finally {
-                        harness.invoked(functionId, Duration.ofNanos(System.nanoTime() - start));
-                    }
-                };
+                options,
+                stack,
+                backend,
+                resources,
+                server.providerUrl(),
+                logs,
+                line -> console.println(time() + " " + line));
+        this.functions = stackFunctions.functions();
+        this.roles = stackFunctions.roles();
+        open.add(
+                stackFunctions
+                        .mapping()); // closed in reverse: in-flight invocations finish while the emulator still runs
+        this.outbox = new Outbox(Outbox.Sink.fromEnvironment(env));
+        startApi(template, stackFunctions, server, logs, options.harness());
+        stackFunctions.mapping().start();
     }
 
     /**
@@ -262,27 +194,24 @@ public final class LocalRunner implements AutoCloseable {
      */
     private void startApi(
             Template template,
-            Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> httpFunctions,
+            StackFunctions stackFunctions,
             LocalServer server,
             LocalContext.LogSink logs,
             Harness harness) {
-        ApiRoutes routes = httpRoutes(template, httpFunctions);
+        ApiRoutes routes = stackFunctions.routes(template);
         JwtAuthorizer authorizer = routes.jwt()
                 .map(jwt -> JwtAuthorizer.discover(jwt.issuer(), jwt.audiences()))
                 .orElse(null);
         LocalIssuer mint = issuer;
         String audience = routes.jwt().map(jwt -> jwt.audiences().getFirst()).orElse("");
         server.start(
-                new ApiGateway(routes, httpFunctions::get, logs, authorizer, harness::answered),
+                new ApiGateway(routes, stackFunctions.http()::get, logs, authorizer, harness::answered),
                 outbox,
                 mint == null ? null : (subject, scopes, ttl) -> mint.token(subject, audience, scopes, ttl));
         this.issuerUrl = routes.jwt().map(ApiRoutes.JwtAuth::issuer).orElse("none");
     }
 
     /** moto server, started here; or the emulator AWS_ENDPOINT_URL names. */
-    /** LOCAL_IAM: off runs moto without IAM enforcement (the functions' calls are still checked). */
-    private String iamSetting;
-
     private Backend startEmulator(Path root, String endpoint, Path logDir) throws IOException, InterruptedException {
         if (endpoint != null && !endpoint.isBlank()) {
             emulator = "the emulator at " + endpoint.trim() + " (AWS_ENDPOINT_URL)";
@@ -298,32 +227,6 @@ public final class LocalRunner implements AutoCloseable {
         return new Backend("moto", moto.endpoint());
     }
 
-    /** The functions' log: every line to functions.log, warnings and errors to the console too. */
-    private LocalContext.LogSink functionLog(Path logDir) throws IOException {
-        PrintStream functionLog =
-                new PrintStream(Files.newOutputStream(logDir.resolve("functions.log")), true, "UTF-8");
-        open.add(functionLog);
-        return (function, level, message) -> {
-            String line = time() + " [" + function + "] " + level + " " + message;
-            functionLog.println(line);
-            if (level == LogLevel.WARN || level == LogLevel.ERROR || level == LogLevel.FATAL) {
-                console.println(line);
-            }
-        };
-    }
-
-    /** The template's HTTP API routes, each checked to go to an HTTP function. */
-    private static ApiRoutes httpRoutes(Template template, Map<String, ?> httpFunctions) {
-        ApiRoutes routes = ApiRoutes.from(template);
-        for (ApiRoutes.Route route : routes.routes()) {
-            if (!httpFunctions.containsKey(route.functionId())) {
-                throw new IllegalStateException(
-                        "route " + route.key() + " goes to " + route.functionId() + ", which is not an HTTP function");
-            }
-        }
-        return routes;
-    }
-
     public URI baseUrl() {
         return baseUrl;
     }
@@ -332,12 +235,12 @@ public final class LocalRunner implements AutoCloseable {
         return outbox;
     }
 
-    /** The queue, dead-letter queue and table. */
     /** The functions as this stack runs them: each one's environment (the table, queue, outbox). */
     public List<LocalFunctions.LocalFunction> functions() {
         return functions;
     }
 
+    /** The queue, dead-letter queue and table. */
     public StackResources resources() {
         return resources;
     }
@@ -360,35 +263,7 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     private void banner() {
-        console.println("""
-                mailbatch local is running
-                  web page   %1$s/
-                  API        POST %1$s/emails, GET|DELETE %1$s/emails/{jobId}
-                  outbox     %1$s/_local/outbox   (PUT %1$s/_local/sink to slow it down or make it fail)
-                  AWS APIs   %2$s
-                  tokens     infrastructure/bin/token --sub alice   (issuer %7$s)
-                  queue %3$s, table %4$s; function logs in infrastructure/target/local/functions.log
-                  redrive    %8$sAWS_ENDPOINT_URL=%6$s infrastructure/bin/redrive %5$s %3$s
-                  IAM        %9$s
-                Ctrl-C stops everything.""".formatted(
-                        baseUrl,
-                        emulator,
-                        resources.queueUrl(),
-                        resources.table(),
-                        resources.dlqUrl(),
-                        backend.endpoint(),
-                        issuerUrl,
-                        operatorKeys == null ? "" : credentialsExport() + " ",
-                        operatorKeys == null
-                                ? "each function under its role from template.yaml, every call checked"
-                                        + " (moto's own enforcement off: LOCAL_IAM=off, or an emulator of your own)"
-                                : "enforced, as in AWS: each function under its role from template.yaml; the AWS CLI"
-                                        + " needs the operator's keys: export " + credentialsExport()));
-    }
-
-    /** The operator's keys as environment variables (moto refuses any other once IAM is enforced). */
-    private String credentialsExport() {
-        return "AWS_ACCESS_KEY_ID=" + operatorKeys[0] + " AWS_SECRET_ACCESS_KEY=" + operatorKeys[1];
+        console.println(Banner.text(baseUrl, emulator, resources, backend, issuerUrl, operatorKeys));
     }
 
     /** The emulator as one of the stack's functions reaches it: under its role, every call checked. */
@@ -409,7 +284,7 @@ public final class LocalRunner implements AutoCloseable {
         open.clear();
     }
 
-    private static String time() {
+    static String time() {
         return LocalTime.now().format(CLOCK);
     }
 

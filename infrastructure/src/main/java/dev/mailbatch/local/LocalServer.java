@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -29,36 +28,14 @@ import java.util.function.Consumer;
 public final class LocalServer implements AutoCloseable {
     public static final String PROVIDER_PATH = "/_local/provider/send";
     static final String TOKEN_PATH = "/_local/token";
-    /** The page's Content-Security-Policy here: its own files, and APIs on this machine. */
-    static final String PAGE_POLICY = "default-src 'self'; connect-src 'self' http://localhost:* http://127.0.0.1:*;"
-            + " img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
     static final List<String> DEFAULT_SCOPES = List.of("mailbatch/send", "mailbatch/read");
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-    private static final Map<String, String> TYPES = Map.of(
-            "html",
-            "text/html; charset=utf-8",
-            "js",
-            "text/javascript; charset=utf-8",
-            "css",
-            "text/css; charset=utf-8",
-            "json",
-            "application/json",
-            "svg",
-            "image/svg+xml",
-            "png",
-            "image/png",
-            "ico",
-            "image/x-icon",
-            "txt",
-            "text/plain; charset=utf-8");
-
     /** Closes the connection without a response: an answer lost on the way back. */
     private static final ApiGateway.Answer NO_ANSWER = new ApiGateway.Answer(0, Map.of(), new byte[0]);
 
     private final LocalHttp server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Path webRoot;
+    private final WebPage page;
     private final Consumer<String> log;
     private volatile ApiGateway api;
     private volatile Outbox outbox;
@@ -74,7 +51,7 @@ public final class LocalServer implements AutoCloseable {
 
     /** Binds the port now (so its number is known before the handlers are built); serves after {@link #start}. */
     public LocalServer(InetSocketAddress address, Path webRoot, Consumer<String> log) throws IOException {
-        this.webRoot = webRoot.toAbsolutePath().normalize();
+        this.page = new WebPage(webRoot.toAbsolutePath().normalize());
         this.log = log;
         this.server = new LocalHttp(address, ApiGateway.MAX_PAYLOAD + 1024 * 1024, executor, this::handle);
     }
@@ -132,7 +109,7 @@ public final class LocalServer implements AutoCloseable {
             } else if (api.handles(method, path) || !(method.equals("GET") || method.equals("HEAD"))) {
                 answer = api.serve(exchange);
             } else {
-                answer = file(path);
+                answer = page.file(path);
                 if (answer == null) {
                     answer = api.serve(exchange);
                 }
@@ -258,25 +235,6 @@ public final class LocalServer implements AutoCloseable {
         String origin = exchange.getRequestHeaders().getFirst("Origin");
         String host = exchange.getRequestHeaders().getFirst("Host");
         return origin != null && !origin.equals("http://" + host);
-    }
-
-    /** A static file of the web page, or null when there is none at this path. */
-    private ApiGateway.Answer file(String path) throws IOException {
-        String relative = path.equals("/") ? "index.html" : path.substring(1);
-        Path file = webRoot.resolve(relative).normalize();
-        if (!file.startsWith(webRoot) || !Files.isRegularFile(file)) {
-            return null;
-        }
-        String name = file.getFileName().toString();
-        String type = TYPES.getOrDefault(name.substring(name.lastIndexOf('.') + 1), "application/octet-stream");
-        return new ApiGateway.Answer(
-                200,
-                Map.of(
-                        "content-type", List.of(type),
-                        "cache-control", List.of("no-cache"),
-                        "x-content-type-options", List.of("nosniff"),
-                        "content-security-policy", List.of(PAGE_POLICY)),
-                Files.readAllBytes(file));
     }
 
     private static void write(HttpExchange exchange, String method, ApiGateway.Answer answer) throws IOException {
