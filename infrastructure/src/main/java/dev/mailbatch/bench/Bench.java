@@ -11,10 +11,11 @@ import java.util.Optional;
  * replaces, measured in the same run on the same outbox. Baselines: the original design (one
  * request loops over the addresses, one send after another) and the classic fix, Celery + Redis
  * (infrastructure/bench/celery_peer.py: one task per email, a thread pool of C). Prints one
- * table; the full run also writes it to docs/benchmarks.md with the machine, date and commit.
+ * table; the full run also writes it, with the machine, date and commit, into the generated
+ * part of docs/benchmarks.md.
  *
  * <p>{@code --quick}: small sizes, a check that the harness works end to end (the test command
- * runs it), not a measurement.
+ * runs it), not a measurement; its page goes to infrastructure/target/bench/.
  *
  * <p>The rooms of the package: {@link Plan} (what a run measures, the command line),
  * {@link Scenarios} (the measurements, in the table's order), {@link Stacks} (mailbatch on the
@@ -38,6 +39,8 @@ public final class Bench {
                 .normalize();
         Path logDir = root.resolve("infrastructure/target/bench");
         Files.createDirectories(logDir);
+        Report report = new Report(root, plan, plan.quick() ? logDir : root.resolve("docs"));
+        report.check(); // before minutes of measuring: a page the run could not write into
         try (MotoServer moto = MotoServer.start(root, logDir.resolve("moto.log"));
                 Peers.Redis redis = Peers.Redis.start(logDir.resolve("redis.log"))) {
             Runtime.getRuntime()
@@ -51,9 +54,9 @@ public final class Bench {
             List<Row> rows = new Scenarios(plan, stacks, peers, command.get().samBuild(), System.out).run();
             String table = Report.table(rows);
             System.out.print(table);
-            Path target = plan.quick() ? logDir.resolve("benchmarks.md") : root.resolve("docs/benchmarks.md");
-            Files.writeString(target, new Report(root, plan).document(table));
-            System.out.println("bench: written to " + root.relativize(target));
+            for (Path written : report.write(table)) {
+                System.out.println("bench: written to " + root.relativize(written));
+            }
         }
     }
 }
