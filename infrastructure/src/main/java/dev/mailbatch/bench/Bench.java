@@ -3,7 +3,6 @@ package dev.mailbatch.bench;
 import dev.mailbatch.local.emulator.MotoServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -11,17 +10,17 @@ import java.util.Optional;
  * replaces, measured in the same run on the same outbox. Baselines: the original design (one
  * request loops over the addresses, one send after another) and the classic fix, Celery + Redis
  * (infrastructure/bench/celery_peer.py: one task per email, a thread pool of C). Prints one
- * table; the full run also writes it, with the machine, date and commit, into the generated
- * part of docs/benchmarks.md.
+ * table; the full run also writes it, with the machine, date and commit and a chart of the
+ * drains, into the generated part of docs/benchmarks.md.
  *
  * <p>{@code --quick}: small sizes, a check that the harness works end to end (the test command
- * runs it), not a measurement; its page goes to infrastructure/target/bench/.
+ * runs it), not a measurement; its page and chart go to infrastructure/target/bench/.
  *
  * <p>The rooms of the package: {@link Plan} (what a run measures, the command line),
  * {@link Scenarios} (the measurements, in the table's order), {@link Stacks} (mailbatch on the
  * local stack), {@link Peers} (Celery + Redis and the original design), {@link CostMeter},
  * {@link DynamoCapacity} and {@link BenchCost} (the counted AWS work and its price),
- * {@link Report} (the table, the page).
+ * {@link Report} and {@link MakespanChart} (the table, the page, the chart).
  */
 public final class Bench {
     private Bench() {}
@@ -51,10 +50,11 @@ public final class Bench {
                             }));
             Stacks stacks = new Stacks(root, plan, moto.endpoint(), logDir);
             Peers peers = new Peers(root, logDir, redis.port(), System.out);
-            List<Row> rows = new Scenarios(plan, stacks, peers, command.get().samBuild(), System.out).run();
-            String table = Report.table(rows);
+            Scenarios.Results results =
+                    new Scenarios(plan, stacks, peers, command.get().samBuild(), System.out).run();
+            String table = Report.table(results.rows());
             System.out.print(table);
-            for (Path written : report.write(table)) {
+            for (Path written : report.write(table, results.drains())) {
                 System.out.println("bench: written to " + root.relativize(written));
             }
         }

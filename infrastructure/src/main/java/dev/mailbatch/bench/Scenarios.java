@@ -13,7 +13,7 @@ import java.util.Map;
  * The benchmark's measurements, in the table's order: the drain at each C against the Celery peer
  * and the original design, the system cost at L = 0, a flapping provider, submit latency, the cost
  * per 1,000 emails, then cold starts and the worker's memory through the real Lambda runtime. Each
- * gives one or more {@link Row}s.
+ * gives one or more {@link Row}s; the drains also give the chart's points ({@link MakespanChart}).
  */
 final class Scenarios {
     private final Plan plan;
@@ -30,11 +30,15 @@ final class Scenarios {
         this.out = out;
     }
 
+    /** The table's rows, and each C's drain (mailbatch's makespan and Celery's) for the chart. */
+    record Results(List<Row> rows, List<MakespanChart.Point> drains) {}
+
     /** A drain's makespan, and the peer's on the same outbox (0 when it did not run). */
     private record Drain(double seconds, double peerSeconds) {}
 
-    List<Row> run() throws Exception {
+    Results run() throws Exception {
         List<Row> rows = new ArrayList<>();
+        List<MakespanChart.Point> points = new ArrayList<>();
         int n = plan.n();
         int l = plan.latencyMs();
         double ideal = (double) n * l / 1000;
@@ -50,6 +54,7 @@ final class Scenarios {
             Drain d = drain("drain-" + c, n, l, w, 0, c);
             bestMailbatch = Math.min(bestMailbatch, d.seconds());
             bestPeer = Math.min(bestPeer, d.peerSeconds());
+            points.add(new MakespanChart.Point(c, d.seconds(), d.peerSeconds()));
             rows.add(new Row(
                     "drain N=%d, L=%d ms, C=%d: makespan (E)".formatted(n, l, c),
                     "%.1f s (E %.2f)".formatted(d.seconds(), ideal / c / d.seconds()),
@@ -114,7 +119,7 @@ final class Scenarios {
 
         // 6. Cold starts through the real Lambda runtime, and the worker's memory with sends in flight.
         rows.addAll(lambdaRuntime());
-        return rows;
+        return new Results(rows, points);
     }
 
     /**

@@ -81,4 +81,62 @@ class ReportTest {
                         | flapping provider | 2.6 s ÷ 1.2 s = 2.2 |  |  |  |
                         """);
     }
+
+    @Test
+    void readsTheDrainRowsAndTheRunFromThePagesGeneratedPart() {
+        String page = "# Benchmarks\n" + Report.BEGIN + "\nprovider), full run. Machine: 2 cores (x), 24 GiB;"
+                + " JDK 25; commit abc1234; 2026-11-26.\n\n"
+                + Report.table(List.of(
+                        new Row(
+                                "drain N=5000, L=200 ms, C=80: makespan (E)",
+                                "15.3 s (E 0.82)",
+                                "13.1 s (E 0.95)",
+                                "1053.1 s",
+                                "1.16"),
+                        new Row(
+                                "drain N=5000, L=200 ms, C=160: makespan (E)",
+                                "8.3 s (E 0.76)",
+                                "10.6 s (E 0.59)",
+                                "1053.1 s",
+                                "0.78"),
+                        new Row("drain, each at its best C of [80, 160]", "8.3 s", "10.6 s", "1053.1 s", "0.78")))
+                + Report.END + "\n| drain N=1, L=1 ms, C=1: makespan (E) | 1.0 s (E 1) | 1.0 s (E 1) | | |\n";
+
+        Report.Drawn drawn = Report.drawn(page);
+
+        assertThat(drawn)
+                .isEqualTo(new Report.Drawn(
+                        5000,
+                        200,
+                        List.of(new MakespanChart.Point(80, 15.3, 13.1), new MakespanChart.Point(160, 8.3, 10.6)),
+                        "full run, commit abc1234, 2026-11-26"));
+    }
+
+    @Test
+    void aQuickRunsPageNamesTheQuickRun() {
+        String page =
+                Report.BEGIN + "\nprovider), quick mode (a check of the harness, not a measurement). Machine: 2 cores"
+                        + " (x), 24 GiB; JDK 25; commit 1c8bcdf; 2026-12-02.\n\n"
+                        + Report.table(List.of(new Row(
+                                "drain N=200, L=20 ms, C=8: makespan (E)",
+                                "3.5 s (E 0.14)",
+                                "1.0 s (E 0.52)",
+                                "14.2 s",
+                                "3.67")))
+                        + Report.END;
+
+        assertThat(Report.drawn(page).run()).isEqualTo("quick run, commit 1c8bcdf, 2026-12-02");
+        assertThat(Report.drawn(page).drains()).containsExactly(new MakespanChart.Point(8, 3.5, 1.0));
+    }
+
+    /** The committed chart is what the code draws from the committed table (Report.main redraws it). */
+    @Test
+    void theCommittedChartIsTheDrawingOfThePagesTable() throws IOException {
+        String page = Files.readString(ROOT.resolve("docs/benchmarks.md"));
+
+        assertThat(Files.readString(ROOT.resolve("docs").resolve(Report.CHART)))
+                .as("docs/images/bench-makespan.svg is drawn from docs/benchmarks.md; redraw it with Report.main")
+                .isEqualTo(Report.drawn(page).svg());
+        assertThat(page).contains("](" + Report.CHART + ")");
+    }
 }
