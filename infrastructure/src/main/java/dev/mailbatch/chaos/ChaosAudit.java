@@ -113,7 +113,7 @@ public final class ChaosAudit {
             Backend backend, ChaosScenario scenario, Map<String, List<String>> jobs) {
         Map<String, String> jobOf = new HashMap<>();
         jobs.forEach((id, addresses) -> addresses.forEach(a -> jobOf.put(a, id)));
-        String prefix = ChaosHarness.subject(scenario, 0).replaceAll("0$", "");
+        String prefix = ChaosCallers.subject(scenario, 0).replaceAll("0$", "");
         Map<String, Map<String, Integer>> delivered = new HashMap<>();
         try {
             var response = java.net.http.HttpClient.newHttpClient()

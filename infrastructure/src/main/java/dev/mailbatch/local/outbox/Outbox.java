@@ -1,18 +1,12 @@
 package dev.mailbatch.local.outbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mailbatch.config.Json;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -22,6 +16,11 @@ import java.util.function.Function;
  * providers do). The sink settings make it slow or failing, to watch retries happen, or make it
  * lose responses: the email is accepted, the connection closes without an answer, and the
  * sender cannot know it was sent (the case an Idempotency-Key exists for).
+ *
+ * <p>This class is the outbox's face and its vocabulary (the sink, an email, a reply, a query);
+ * the work is done by {@link SinkControl} (latency, the hold gate, changes of the sink),
+ * {@link KeysInProgress} (the 409 to a key in progress) and {@link EmailStore} (the emails, the
+ * counts, the listing). The HTTP endpoints are {@code LocalServer}'s.
  */
 public final class Outbox {
     /**
@@ -93,157 +92,6 @@ public final class Outbox {
         }
     }
 
-    private final Map<String, Email> byKey = new LinkedHashMap<>();
-    private final List<Email> emails = new ArrayList<>();
-    private volatile Sink sink;
-    private long deliveries;
-    private long duplicates;
-    private long injectedFailures;
-    private long lostResponses;
-    private long conflicts;
-    private final Map<String, Long> acceptedVia = new java.util.HashMap<>();
-    /** Keys of requests being handled now: a second request with one gets 409, as real providers answer. */
-    private final java.util.Set<String> inProgress = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The keys of the requests waiting at the gate now ({@link Sink#hold}; "" for none); guarded by {@code gate}. */
-    private final List<String> held = new ArrayList<>();
-
-    private final Object gate = new Object();
-
-    /**
-     * How long a provider keeps working on a request whose answer it lost (the client saw the
-     * connection close; the server had not finished): a retry with the same key within it is
-     * answered 409, as Resend and Stripe answer a key still in progress. Longer than the worker's
-     * first quick retry (at most 25 ms), so a lost answer retried at once meets it.
-     */
-    static final java.time.Duration LOST_ANSWER_LINGER = java.time.Duration.ofMillis(100);
-
-    public Outbox(Sink sink) {
-        this.sink = sink;
-    }
-
-    public Sink sink() {
-        return sink;
-    }
-
-    /** POST of one email, as the HTTP sender sends it. */
-    public Reply deliver(String idempotencyKey, byte[] body) throws InterruptedException {
-        return deliver(idempotencyKey, body, null);
-    }
-
-    /**
-     * POST of one email from a sender that names itself ({@code ?via=} on the provider URL: the
-     * chaos harness's worker process), so that what each sender delivered can be counted.
-     */
-    public Reply deliver(String idempotencyKey, byte[] body, String via) throws InterruptedException {
-        String inFlight = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
-        if (inFlight != null && !inProgress.add(inFlight)) {
-            synchronized (this) {
-                conflicts++;
-            }
-            return new Reply(409, "{\"error\":\"a request with this Idempotency-Key is in progress\"}");
-        }
-        Reply reply = null;
-        try {
-            reply = handle(idempotencyKey, body, via);
-            return reply;
-        } finally {
-            if (inFlight != null) {
-                if (reply != null && reply.lost()) {
-                    CompletableFuture.delayedExecutor(LOST_ANSWER_LINGER.toMillis(), TimeUnit.MILLISECONDS)
-                            .execute(() -> inProgress.remove(inFlight));
-                } else {
-                    inProgress.remove(inFlight);
-                }
-            }
-        }
-    }
-
-    /** Waits while the sink holds requests; a change of the sink wakes every waiting one. */
-    private void passGate(String idempotencyKey) throws InterruptedException {
-        String key = idempotencyKey == null ? "" : idempotencyKey;
-        synchronized (gate) {
-            held.add(key);
-            try {
-                while (sink.hold()) {
-                    gate.wait();
-                }
-            } finally {
-                held.remove(key);
-            }
-        }
-    }
-
-    /** Requests waiting at the gate now. */
-    public int held() {
-        synchronized (gate) {
-            return held.size();
-        }
-    }
-
-    /** Requests of one job (null: of any) waiting at the gate now. */
-    int held(String job) {
-        synchronized (gate) {
-            return job == null
-                    ? held.size()
-                    : (int) held.stream().filter(k -> job.equals(jobOf(k))).count();
-        }
-    }
-
-    private Reply handle(String idempotencyKey, byte[] body, String via) throws InterruptedException {
-        Sink now = sink;
-        if (now.latencyMs() > 0) {
-            Thread.sleep(now.latencyMs());
-        }
-        passGate(idempotencyKey);
-        now = sink; // as it is when the gate opens
-        JsonNode message;
-        try {
-            message = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            return new Reply(400, "{\"error\":\"body is not JSON\"}");
-        }
-        if (message == null
-                || !message.path("to").isTextual()
-                || !message.path("from").isTextual()) {
-            return new Reply(422, "{\"error\":\"from and to are required\"}");
-        }
-        if (now.failureRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.failureRate()) {
-            synchronized (this) {
-                injectedFailures++;
-            }
-            return new Reply(now.failureStatus(), "{\"error\":\"injected failure (PUT /_local/sink to change)\"}");
-        }
-        synchronized (this) {
-            deliveries++;
-            String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
-            Email seen = key == null ? null : byKey.get(key);
-            if (seen != null) {
-                duplicates++;
-                return new Reply(
-                        200,
-                        Json.MAPPER
-                                .createObjectNode()
-                                .put("id", seen.id())
-                                .put("duplicate", true)
-                                .toString());
-            }
-            Email email = new Email("local-" + (emails.size() + 1), key, message, Instant.now());
-            emails.add(email);
-            if (via != null) {
-                acceptedVia.merge(via, 1L, Long::sum);
-            }
-            if (key != null) {
-                byKey.put(key, email);
-            }
-            boolean lost = now.lossRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.lossRate();
-            if (lost) {
-                lostResponses++;
-            }
-            return new Reply(
-                    200, Json.MAPPER.createObjectNode().put("id", email.id()).toString(), lost);
-        }
-    }
-
     /**
      * What to list: the emails whose recipient or subject contains {@code text} (any case; empty:
      * all), of one job (null: any), newest first, at most {@code limit}, older than the email a
@@ -296,6 +144,66 @@ public final class Outbox {
         return last > 3 ? idempotencyKey.substring(3, last) : null;
     }
 
+    private final SinkControl control;
+    private final KeysInProgress inProgress = new KeysInProgress();
+    private final EmailStore store = new EmailStore();
+
+    public Outbox(Sink sink) {
+        this.control = new SinkControl(sink);
+    }
+
+    public Sink sink() {
+        return control.sink();
+    }
+
+    /** POST of one email, as the HTTP sender sends it. */
+    public Reply deliver(String idempotencyKey, byte[] body) throws InterruptedException {
+        return deliver(idempotencyKey, body, null);
+    }
+
+    /**
+     * POST of one email from a sender that names itself ({@code ?via=} on the provider URL: the
+     * chaos harness's worker process), so that what each sender delivered can be counted.
+     */
+    public Reply deliver(String idempotencyKey, byte[] body, String via) throws InterruptedException {
+        if (!inProgress.take(idempotencyKey)) {
+            store.conflict();
+            return new Reply(409, "{\"error\":\"a request with this Idempotency-Key is in progress\"}");
+        }
+        Reply reply = null;
+        try {
+            reply = handle(idempotencyKey, body, via);
+            return reply;
+        } finally {
+            inProgress.free(idempotencyKey, reply != null && reply.lost());
+        }
+    }
+
+    private Reply handle(String idempotencyKey, byte[] body, String via) throws InterruptedException {
+        Sink now = control.pass(idempotencyKey); // as it is when the gate opens
+        JsonNode message;
+        try {
+            message = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            return new Reply(400, "{\"error\":\"body is not JSON\"}");
+        }
+        if (message == null
+                || !message.path("to").isTextual()
+                || !message.path("from").isTextual()) {
+            return new Reply(422, "{\"error\":\"from and to are required\"}");
+        }
+        if (now.failureRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.failureRate()) {
+            store.injectedFailure();
+            return new Reply(now.failureStatus(), "{\"error\":\"injected failure (PUT /_local/sink to change)\"}");
+        }
+        return store.accept(idempotencyKey, message, via, now.lossRate());
+    }
+
+    /** Requests waiting at the gate now ({@link Sink#hold}). */
+    public int held() {
+        return control.held();
+    }
+
     /** The counts, the sink, and the newest emails first (at most {@code limit}). */
     public ObjectNode list(int limit) {
         return list(Query.newest(limit));
@@ -305,127 +213,48 @@ public final class Outbox {
      * The counts, the sink, how many emails match, and one page of them, newest first, with the
      * cursor of the next (older) page or null.
      */
-    public synchronized ObjectNode list(Query query) {
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("emails", emails.size());
-        out.put("deliveries", deliveries);
-        out.put("duplicateDeliveries", duplicates);
-        out.put("injectedFailures", injectedFailures);
-        out.put("conflicts", conflicts);
-        out.put("lostResponses", lostResponses);
-        out.put("held", held(query.job()));
-        out.set("sink", sink.toJson());
-        int below = query.cursor() == null
-                ? emails.size()
-                : Math.min(emails.size(), Integer.parseInt(query.cursor().substring("local-".length())) - 1);
-        int matching = 0;
-        for (Email e : emails) {
-            if (query.matches(e)) {
-                matching++;
-            }
-        }
-        out.put("matching", matching);
-        ArrayNode items = out.putArray("items");
-        String next = null;
-        for (int i = below - 1; i >= 0; i--) {
-            Email e = emails.get(i);
-            if (!query.matches(e)) {
-                continue;
-            }
-            if (items.size() == query.limit()) {
-                next = items.isEmpty()
-                        ? null
-                        : items.get(items.size() - 1).path("id").asText();
-                break;
-            }
-            ObjectNode item = items.addObject()
-                    .put("id", e.id())
-                    .put("idempotencyKey", e.idempotencyKey())
-                    .put("jobId", jobOf(e.idempotencyKey()))
-                    .put("acceptedAt", e.acceptedAt().toString());
-            e.message().fields().forEachRemaining(f -> item.set(f.getKey(), f.getValue()));
-        }
-        out.put("nextCursor", next);
-        return out;
+    public ObjectNode list(Query query) {
+        return store.list(query, control.sink(), control.held(query.job()));
     }
 
     /** Every accepted email, oldest first. */
-    public synchronized List<Email> emails() {
-        return List.copyOf(emails);
+    public List<Email> emails() {
+        return store.emails();
     }
 
     /** Calls answered so far: accepted (first or repeat) plus injected failures. */
-    public synchronized long calls() {
-        return deliveries + injectedFailures;
+    public long calls() {
+        return store.calls();
     }
 
     /** New emails accepted from a sender that named itself ({@code ?via=}). */
-    public synchronized long acceptedVia(String via) {
-        return acceptedVia.getOrDefault(via, 0L);
+    public long acceptedVia(String via) {
+        return store.acceptedVia(via);
     }
 
-    public synchronized long repeatedKeys() {
-        return duplicates;
+    public long repeatedKeys() {
+        return store.repeatedKeys();
     }
 
-    public synchronized long lostResponses() {
-        return lostResponses;
+    public long lostResponses() {
+        return store.lostResponses();
     }
 
     /** 409s: a request came while another with its Idempotency-Key was still being handled. */
-    public synchronized long conflicts() {
-        return conflicts;
+    public long conflicts() {
+        return store.conflicts();
     }
 
-    public synchronized long injectedFailures() {
-        return injectedFailures;
+    public long injectedFailures() {
+        return store.injectedFailures();
     }
 
-    public synchronized void clear() {
-        emails.clear();
-        byKey.clear();
-        acceptedVia.clear();
-        deliveries = 0;
-        duplicates = 0;
-        injectedFailures = 0;
-        conflicts = 0;
-        lostResponses = 0;
+    public void clear() {
+        store.clear();
     }
 
-    /** Changes the sink; fields left out keep their values. */
+    /** Changes the sink; fields left out keep their values; a request held at the gate goes on if it ends the hold. */
     public Sink update(JsonNode change) {
-        Sink current = sink;
-        Sink next = new Sink(
-                change.has("latencyMs") ? integer(change, "latencyMs") : current.latencyMs(),
-                change.has("failureRate") ? number(change, "failureRate") : current.failureRate(),
-                change.has("failureStatus") ? integer(change, "failureStatus") : current.failureStatus(),
-                change.has("lossRate") ? number(change, "lossRate") : current.lossRate(),
-                change.has("hold") ? bool(change, "hold") : current.hold());
-        synchronized (gate) {
-            sink = next;
-            gate.notifyAll();
-        }
-        return next;
-    }
-
-    private static int integer(JsonNode node, String field) {
-        if (!node.path(field).canConvertToExactIntegral() || !node.path(field).canConvertToInt()) {
-            throw new IllegalArgumentException(field + ": must be a whole number");
-        }
-        return node.path(field).intValue();
-    }
-
-    private static boolean bool(JsonNode node, String field) {
-        if (!node.path(field).isBoolean()) {
-            throw new IllegalArgumentException(field + ": must be true or false");
-        }
-        return node.path(field).booleanValue();
-    }
-
-    private static double number(JsonNode node, String field) {
-        if (!node.path(field).isNumber()) {
-            throw new IllegalArgumentException(field + ": must be a number");
-        }
-        return node.path(field).doubleValue();
+        return control.update(change);
     }
 }
