@@ -50,7 +50,7 @@ public final class ChaosHarness {
         } catch (IllegalArgumentException e) {
             System.err.println("chaos: " + e.getMessage());
             System.err.println("usage: chaos [--sender=http|ses] [--jobs=200] [--recipients=50] [--failure-rate=0.3] "
-                    + "[--loss-rate=0.05] [--duplicate-rate=0.05] [--kills=20] [--cancels=20] "
+                    + "[--loss-rate=0.05] [--duplicate-rate=0.05] [--kills=20] [--cancels=20, at most jobs/4] "
                     + "[--store-fault-rate=0.02] [--network-faults=20] [--process-kills=10] [--outages=4] "
                     + "[--redrives=4] [--seed=N] [--max-deliveries=15]");
             System.exit(2);

@@ -178,21 +178,29 @@ public record ChaosScenario(
             }
             o.put(kv[0], kv[1]);
         }
+        int jobs = Integer.parseInt(o.getOrDefault("jobs", "" + d.jobs()));
+        int outages = Integer.parseInt(o.getOrDefault("outages", "" + d.outages()));
+        // the default cancels leave three jobs in four running, so the outages find some to cancel
+        int cancels = Integer.parseInt(o.getOrDefault("cancels", "" + Math.min(d.cancels(), jobs / 4)));
+        if (outages > 0 && cancels >= jobs) {
+            throw new IllegalArgumentException("--cancels=" + cancels + " cancels every one of the " + jobs
+                    + " jobs: leave some running for the outages to cancel (or --outages=0)");
+        }
         return new ChaosScenario(
-                Integer.parseInt(o.getOrDefault("jobs", "" + d.jobs())),
+                jobs,
                 Integer.parseInt(o.getOrDefault("recipients", "" + d.recipients())),
                 Double.parseDouble(o.getOrDefault("failure-rate", "" + d.failureRate())),
                 Double.parseDouble(o.getOrDefault("loss-rate", "" + d.lossRate())),
                 Double.parseDouble(o.getOrDefault("duplicate-rate", "" + d.duplicateRate())),
                 Integer.parseInt(o.getOrDefault("kills", "" + d.kills())),
-                Integer.parseInt(o.getOrDefault("cancels", "" + d.cancels())),
+                cancels,
                 Double.parseDouble(o.getOrDefault("store-fault-rate", "" + d.storeFaultRate())),
                 Integer.parseInt(o.getOrDefault("network-faults", "" + d.networkFaults())),
                 Integer.parseInt(o.getOrDefault("process-kills", "" + d.processKills())),
                 Long.parseLong(o.getOrDefault("seed", "" + d.seed())),
                 Integer.parseInt(o.getOrDefault("max-deliveries", "" + d.maxDeliveries())),
                 d.deadline(),
-                Integer.parseInt(o.getOrDefault("outages", "" + d.outages())),
+                outages,
                 Integer.parseInt(o.getOrDefault("redrives", "" + d.redrives())),
                 d.sender());
     }

@@ -56,6 +56,7 @@ record StackFunctions(
                 stackName,
                 template,
                 functions.stream().map(LocalFunctions.LocalFunction::id).toList(),
+                harness.poller(backend),
                 harness.functions(backend));
         Map<String, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> http = new LinkedHashMap<>();
         EventSourceMapping mapping = null;

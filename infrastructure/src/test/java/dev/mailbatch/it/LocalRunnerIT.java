@@ -325,6 +325,36 @@ class LocalRunnerIT {
         assertThat(json(binary).path("error").path("code").asText()).isEqualTo("INVALID_JSON");
     }
 
+    /**
+     * Regression: the functions' roles are made and assumed on the operator's line to the
+     * emulator, never on the functions' own network (a chaos run's network fault during a worker
+     * process's restart made every such restart fail: "the worker process did not start").
+     */
+    @Test
+    void aStackStartsWhileTheFunctionsNetworkIsDown(Backend backend) throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        URI down = URI.create("http://127.0.0.1:" + closed);
+        LocalRunner.Harness cut = new LocalRunner.Harness() {
+            @Override
+            public Backend functions(Backend direct) {
+                return direct.via(down, List.of());
+            }
+        };
+        try (LocalRunner cutOff = LocalRuns.startStack(
+                backend,
+                "cut-" + UUID.randomUUID().toString().substring(0, 8),
+                Map.of(),
+                Map.of(),
+                new ByteArrayOutputStream(),
+                cut)) {
+            assertThat(cutOff.functions()).hasSize(4);
+            assertThat(cutOff.functionBackend("JobStatusFunction").endpoint()).isEqualTo(down);
+        }
+    }
+
     @Test
     void thePageIsServedAndNothingOutsideItsFolder() throws Exception {
         HttpResponse<String> page = send(at("/").GET());

@@ -56,6 +56,18 @@ final class LocalRuns {
             Map<String, String> env,
             OutputStream console)
             throws IOException, InterruptedException {
+        return startStack(backend, stack, parameters, env, console, CONTRACT);
+    }
+
+    /** The same, with a harness of the test's own. */
+    static LocalRunner startStack(
+            Backend backend,
+            String stack,
+            Map<String, String> parameters,
+            Map<String, String> env,
+            OutputStream console,
+            LocalRunner.Harness harness)
+            throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("mailbatch.root", ".."))
                 .toAbsolutePath()
                 .normalize();
@@ -64,7 +76,7 @@ final class LocalRuns {
         all.put("PORT", "0");
         all.put("STACK_NAME", stack);
         return LocalRunner.start(new LocalRunner.Options(
-                root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8), CONTRACT));
+                root, parameters, all::get, new PrintStream(console, true, StandardCharsets.UTF_8), harness));
     }
 
     /** A token of the run's own issuer for {@code subject}, as infrastructure/bin/token gets one. */

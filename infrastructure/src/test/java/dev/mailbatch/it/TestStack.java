@@ -118,7 +118,7 @@ final class TestStack {
         String stack = "it-" + UUID.randomUUID().toString().substring(0, 8);
         this.resources = StackResources.create(template, dynamo, sqs, stack, Map.<QueueAttributeName, String>of());
         // each function under its own role, as template.yaml gives it, every call checked (IamIT)
-        this.roles = FunctionRoles.create(stack, template, FUNCTIONS, backend);
+        this.roles = FunctionRoles.create(stack, template, FUNCTIONS, backend, backend);
         this.submit = new SubmitBatchHandler(wiring("SubmitBatchFunction", env));
         this.status = new JobStatusHandler(wiring("JobStatusFunction", env));
         this.cancel = new CancelJobHandler(wiring("CancelJobFunction", env));

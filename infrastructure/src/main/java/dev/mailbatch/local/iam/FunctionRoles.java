@@ -29,15 +29,18 @@ public final class FunctionRoles {
     /**
      * @param template the stack's template, its resources bound (the policies name them)
      * @param functions the template's function ids
-     * @param backend the emulator, as the functions reach it (its interceptors are kept)
+     * @param control the emulator as the operator reaches it: the roles are made and assumed there
+     *     (CloudFormation and Lambda's work in AWS, never on the functions' network)
+     * @param reach the emulator as the functions reach it (its interceptors are kept)
      */
-    public static FunctionRoles create(String stack, Template template, List<String> functions, Backend backend) {
+    public static FunctionRoles create(
+            String stack, Template template, List<String> functions, Backend control, Backend reach) {
         FunctionRoles roles = new FunctionRoles();
         String account;
-        try (var sts = backend.sts()) {
+        try (var sts = control.sts()) {
             account = sts.getCallerIdentity().account();
         }
-        try (var iam = backend.iam()) {
+        try (var iam = control.iam()) {
             String operator = "arn:aws:iam::" + account + ":user/" + MotoServer.OPERATOR;
             for (String function : functions) {
                 IamPolicy policy = IamPolicy.of(template, function);
@@ -55,14 +58,13 @@ public final class FunctionRoles {
                 }
                 iam.putRolePolicy(r -> r.roleName(role).policyName("template").policyDocument(policy.motoDocument()));
                 AwsCredentialsProvider keys = StsAssumeRoleCredentialsProvider.builder()
-                        .stsClient(backend.sts())
+                        .stsClient(control.sts())
                         .refreshRequest(r -> r.roleArn("arn:aws:iam::" + account + ":role/" + role)
                                 .roleSessionName(function.replace("Function", ""))
                                 .durationSeconds(3600))
                         .build();
                 roles.byFunction.put(
-                        function,
-                        backend.as(keys, List.of(new IamCheck(stack, function, policy, "us-east-1", account))));
+                        function, reach.as(keys, List.of(new IamCheck(stack, function, policy, "us-east-1", account))));
             }
         }
         return roles;
