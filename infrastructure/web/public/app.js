@@ -17,17 +17,17 @@
 //   recent.js            recent jobs in this browser
 //   outbox.js            the local run's outbox
 //   recipients.js        addresses, files, reasons, durations, CSV (no DOM; tested on its own)
-import { $ } from "./common.js";
-import { onUnauthorized } from "./api.js";
-import { setFieldError } from "./field-errors.js";
-import { submitBatch } from "./form.js";
-import { cancelJob, jobInUrl, openJob, shownJobId, startClock } from "./job.js";
-import { applySink, clearOutbox, pageOutbox, searchOutbox, startOutbox } from "./outbox.js";
-import { onOpenRecent, refreshRecent, renderRecent } from "./recent.js";
-import { addFile, recount, removeInvalid, scheduleRecount } from "./recipients-field.js";
-import { copyAddresses, exportCsv, pageRecipients, pickStatus } from "./recipients-table.js";
-import { saveSettings, showSettings } from "./settings.js";
-import { askToSignIn, showAccount, signInLocally, signInWithToken, signOut } from "./signin.js";
+import { $ } from "./modules/common.js";
+import { onUnauthorized } from "./modules/api.js";
+import { setFieldError } from "./modules/field-errors.js";
+import { submitBatch } from "./modules/form.js";
+import { cancelJob, jobInUrl, openJob, shownJobId, startClock } from "./modules/job.js";
+import { applySink, clearOutbox, pageOutbox, searchOutbox, startOutbox } from "./modules/outbox.js";
+import { onOpenRecent, refreshRecent, renderRecent } from "./modules/recent.js";
+import { addFile, recount, removeInvalid, scheduleRecount } from "./modules/recipients-field.js";
+import { copyAddresses, exportCsv, pageRecipients, pickStatus } from "./modules/recipients-table.js";
+import { saveSettings, showSettings } from "./modules/settings.js";
+import { askToSignIn, showAccount, signInLocally, signInWithToken, signOut } from "./modules/signin.js";
 
 function start() {
   onUnauthorized(askToSignIn);

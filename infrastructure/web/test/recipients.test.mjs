@@ -1,8 +1,8 @@
-// The page's reading of recipients, files and failure reasons (public/recipients.js), without a
+// The page's reading of recipients, files and failure reasons (public/modules/recipients.js), without a
 // browser. The API's own address rules are EmailAddressTest's; these check the page agrees.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { entriesOf, readRecipients, readFile, checkAddress, reasonOf, duration, toCsv } from "../public/recipients.js";
+import { entriesOf, readRecipients, readFile, checkAddress, reasonOf, duration, toCsv } from "../public/modules/recipients.js";
 
 test("entries: lines, and commas or semicolons outside quotes and angle brackets", () => {
   assert.deepEqual(entriesOf("a@x.org, b@x.org\n\n\"Hopper, Grace\" <grace@x.org>; c@x.org\r\nd@x.org"), [

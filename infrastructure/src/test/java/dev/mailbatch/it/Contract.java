@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * status's schema (formats asserted), and each declared header valid against its schema. What
  * does not conform is recorded; {@link BackendExtension} fails the test in which it happened.
  */
-final class Contract {
+public final class Contract {
     private static final String DOCUMENT = "https://mailbatch.test/openapi.json";
     static final Contract SPEC = load(Path.of(System.getProperty("mailbatch.root", ".."))
             .toAbsolutePath()

@@ -6,7 +6,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The contract check itself: what it lets through and what it catches. */
-class ContractTest {
+public class ContractTest {
     private static final String JOB = "0b9f3a52-6c1e-4f7d-a3b2-9d8e7f6a5b4c";
     private static final Map<String, String> JSON = Map.of("content-type", "application/json");
 

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
 /** The ITs' way to start a whole local stack on the emulator they share, and to sign in to it. */
-final class LocalRuns {
+public final class LocalRuns {
     private LocalRuns() {}
 
     /** Every answer of the API checked against docs/openapi.yaml ({@link Contract}). */
@@ -42,14 +42,14 @@ final class LocalRuns {
      * @param env environment over the runner's (the functions' variables)
      * @param console where the runner's lines go
      */
-    static LocalRunner start(
+    public static LocalRunner start(
             Backend backend, String name, Map<String, String> parameters, Map<String, String> env, OutputStream console)
             throws IOException, InterruptedException {
         return startStack(backend, name + "-" + UUID.randomUUID().toString().substring(0, 8), parameters, env, console);
     }
 
     /** The same, for a stack of that exact name: a second runner attaches to the first's resources. */
-    static LocalRunner startStack(
+    public static LocalRunner startStack(
             Backend backend,
             String stack,
             Map<String, String> parameters,
@@ -60,7 +60,7 @@ final class LocalRuns {
     }
 
     /** The same, with a harness of the test's own. */
-    static LocalRunner startStack(
+    public static LocalRunner startStack(
             Backend backend,
             String stack,
             Map<String, String> parameters,
@@ -80,7 +80,7 @@ final class LocalRuns {
     }
 
     /** A token of the run's own issuer for {@code subject}, as infrastructure/bin/token gets one. */
-    static String token(LocalRunner runner, String subject) throws IOException, InterruptedException {
+    public static String token(LocalRunner runner, String subject) throws IOException, InterruptedException {
         HttpResponse<String> minted = HttpClient.newHttpClient()
                 .send(
                         HttpRequest.newBuilder(runner.baseUrl().resolve("/_local/token"))
@@ -100,7 +100,8 @@ final class LocalRuns {
      * The job at {@code location} once nothing of it is pending, or as it stands when {@code within}
      * has passed (the caller's assertions then say what was missing).
      */
-    static JsonNode awaitDone(LocalRunner runner, String location, String token, Duration within) throws Exception {
+    public static JsonNode awaitDone(LocalRunner runner, String location, String token, Duration within)
+            throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest get = HttpRequest.newBuilder(runner.baseUrl().resolve(location))
                 .header("Authorization", "Bearer " + token)
@@ -117,7 +118,7 @@ final class LocalRuns {
      * Reads {@code read} every {@code every} (through the project's one wait, {@link Backoff#poll})
      * until {@code done} holds or {@code within} has passed; the last value read.
      */
-    static <T> T poll(Duration within, Duration every, Callable<T> read, Predicate<T> done) throws Exception {
+    public static <T> T poll(Duration within, Duration every, Callable<T> read, Predicate<T> done) throws Exception {
         Instant deadline = Instant.now().plus(within);
         while (true) {
             T value = read.call();

@@ -7,10 +7,10 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** The system clock, moved forward by what a test asks for (to be past a deadline without waiting for it). */
-final class OffsetClock extends Clock {
+public final class OffsetClock extends Clock {
     private volatile Duration offset = Duration.ZERO;
 
-    void advance(Duration by) {
+    public void advance(Duration by) {
         offset = offset.plus(by);
     }
 

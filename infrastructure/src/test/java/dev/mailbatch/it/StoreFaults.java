@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionConflictExcepti
  * a write refused as in conflict with a transaction before it is sent, or a write that lands and
  * whose answer is lost (every attempt answered 500, so the SDK gives up after the write applied).
  */
-final class StoreFaults implements ExecutionInterceptor {
+public final class StoreFaults implements ExecutionInterceptor {
     private final Predicate<SdkRequest> which;
     private final int conflicts;
     private final boolean loseAnswers;
@@ -32,21 +32,21 @@ final class StoreFaults implements ExecutionInterceptor {
     }
 
     /** The first {@code times} matching requests are refused with TransactionConflictException. */
-    static StoreFaults conflicts(Predicate<SdkRequest> which, int times) {
+    public static StoreFaults conflicts(Predicate<SdkRequest> which, int times) {
         return new StoreFaults(which, times, false);
     }
 
     /** Every matching request is applied, and its answer replaced by a 500. */
-    static StoreFaults answersLost(Predicate<SdkRequest> which) {
+    public static StoreFaults answersLost(Predicate<SdkRequest> which) {
         return new StoreFaults(which, 0, true);
     }
 
     /** Conflicts injected so far. */
-    int conflicted() {
+    public int conflicted() {
         return Math.min(conflicted.get(), conflicts);
     }
 
-    int lost() {
+    public int lost() {
         return lost.get();
     }
 

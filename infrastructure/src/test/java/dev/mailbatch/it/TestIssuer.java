@@ -26,12 +26,12 @@ import java.util.function.UnaryOperator;
  * key, so a test can make every kind of token (expired, for another audience, signed by another
  * key, unsigned, HS256 with the public key as the secret) and send it through the API.
  */
-final class TestIssuer implements AutoCloseable {
+public final class TestIssuer implements AutoCloseable {
     private final RSAKey key = generate("issuer-key");
     private final HttpServer server;
     private final String url;
 
-    TestIssuer() throws IOException {
+    public TestIssuer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         url = "http://127.0.0.1:" + server.getAddress().getPort() + "/issuer";
         serve(
@@ -52,7 +52,7 @@ final class TestIssuer implements AutoCloseable {
         });
     }
 
-    String url() {
+    public String url() {
         return url;
     }
 
@@ -69,20 +69,20 @@ final class TestIssuer implements AutoCloseable {
     }
 
     /** A token signed by this issuer's key, with the claims {@code edit} makes of the valid ones. */
-    String token(String subject, UnaryOperator<JWTClaimsSet.Builder> edit) {
+    public String token(String subject, UnaryOperator<JWTClaimsSet.Builder> edit) {
         return sign(key, edit.apply(claims(subject)).build());
     }
 
-    String signedByAnotherKey(String subject) {
+    public String signedByAnotherKey(String subject) {
         return sign(generate("issuer-key"), claims(subject).build()); // same key id, other key
     }
 
-    String unsigned(String subject) {
+    public String unsigned(String subject) {
         return new PlainJWT(claims(subject).build()).serialize();
     }
 
     /** HS256 with the issuer's public key as the shared secret: the classic key-confusion attack. */
-    String hs256WithThePublicKey(String subject) {
+    public String hs256WithThePublicKey(String subject) {
         try {
             SignedJWT jwt = new SignedJWT(
                     new JWSHeader(JWSAlgorithm.HS256), claims(subject).build());

@@ -42,36 +42,36 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * environment variables, an API Gateway stand-in that builds payload-2.0 events, and the SQS
  * event source mapping's emulation with the template's batch size.
  */
-final class TestStack {
-    static final LocalContext.LogSink LOG = LocalContext.LogSink.STDOUT;
+public final class TestStack {
+    public static final LocalContext.LogSink LOG = LocalContext.LogSink.STDOUT;
     /** The caller every request of a test comes from, unless it names another. */
     static final LambdaEvents.Caller CALLER = LambdaEvents.Caller.of("it-caller", "mailbatch/send", "mailbatch/read");
     /** The owner of the jobs {@link #CALLER} submits, as the functions record it. */
-    static final String OWNER = "jwt:it-caller";
+    public static final String OWNER = "jwt:it-caller";
 
     final Backend backend;
-    final Template template;
-    final StackResources resources;
-    final DynamoDbClient dynamo;
-    final SqsClient sqs;
+    public final Template template;
+    public final StackResources resources;
+    public final DynamoDbClient dynamo;
+    public final SqsClient sqs;
     /** The API handlers' clock: a test moves it forward to be past a deadline. */
-    final OffsetClock clock = new OffsetClock();
+    public final OffsetClock clock = new OffsetClock();
     /**
      * The worker's clock. A test that brings a crashed batch back at once moves it on by the queue's
      * visibility timeout, the time that passes in AWS before the batch comes back ({@link #crashed}):
      * by then a dead invocation's claims have ended.
      */
-    final OffsetClock workerClock = new OffsetClock();
+    public final OffsetClock workerClock = new OffsetClock();
 
     private final Map<String, String> env;
     private final FunctionRoles roles;
 
-    static final List<String> FUNCTIONS =
+    public static final List<String> FUNCTIONS =
             List.of("SubmitBatchFunction", "JobStatusFunction", "CancelJobFunction", "SendEmailsFunction");
     private final SubmitBatchHandler submit;
     private final JobStatusHandler status;
     private final CancelJobHandler cancel;
-    final SqsEventSource events;
+    public final SqsEventSource events;
     private final ApiRoutes routes;
 
     /**
@@ -79,7 +79,7 @@ final class TestStack {
      * @param sender the worker's sender, or null for the one the configuration names
      * @param wrapWorker lets a test put a fault in front of the real worker handler
      */
-    TestStack(
+    public TestStack(
             Backend backend,
             Map<String, String> env,
             EmailSender sender,
@@ -88,7 +88,7 @@ final class TestStack {
     }
 
     /** @param faults where the worker dies (the fault-injection seam) */
-    TestStack(
+    public TestStack(
             Backend backend,
             Map<String, String> env,
             EmailSender sender,
@@ -98,7 +98,7 @@ final class TestStack {
     }
 
     /** @param parameters template parameters (MaxDeliveries, say) over the template's defaults */
-    TestStack(
+    public TestStack(
             Backend backend,
             Map<String, String> env,
             EmailSender sender,
@@ -137,7 +137,7 @@ final class TestStack {
         this.routes = ApiRoutes.from(template);
     }
 
-    TestStack(Backend backend, Map<String, String> env) {
+    public TestStack(Backend backend, Map<String, String> env) {
         this(backend, env, null, UnaryOperator.identity());
     }
 
@@ -146,7 +146,7 @@ final class TestStack {
     }
 
     /** What a function of this stack is built from: its template environment with the test's overrides. */
-    Wiring wiring(String function, Map<String, String> overrides) {
+    public Wiring wiring(String function, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>(template.environment(function));
         env.put("MAX_SEND_RATE", "1000"); // the ITs' outboxes take any rate; RateIT sets its own
         env.putAll(overrides);
@@ -165,14 +165,15 @@ final class TestStack {
     }
 
     /** A function's wiring whose DynamoDB calls pass through {@code faults}. */
-    Wiring wiringWithStoreFaults(String function, Map<String, String> overrides, ExecutionInterceptor... faults) {
+    public Wiring wiringWithStoreFaults(
+            String function, Map<String, String> overrides, ExecutionInterceptor... faults) {
         Wiring plain = wiring(function, overrides);
         DynamoDbClient faulty = roles.backend(function).dynamo(List.of(faults));
         return plain.withDynamo(() -> faulty);
     }
 
     /** Hands an event to a handler a test built (from the stack's caller). */
-    Response invoke(
+    public Response invoke(
             RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler, APIGatewayV2HTTPEvent event) {
         return read(event, handler.handleRequest(authorized(event, CALLER), new LocalContext("Test", 29, LOG)));
     }
@@ -182,27 +183,27 @@ final class TestStack {
         return sender == null ? new SendEmailsHandler(wiring, faults) : new SendEmailsHandler(wiring, sender, faults);
     }
 
-    record Response(int status, Map<String, String> headers, JsonNode body) {}
+    public record Response(int status, Map<String, String> headers, JsonNode body) {}
 
-    Response postJson(String body) {
+    public Response postJson(String body) {
         return post(Map.of("Content-Type", "application/json"), body.getBytes(StandardCharsets.UTF_8), false);
     }
 
-    Response postJson(Object body) {
+    public Response postJson(Object body) {
         return postJson(Json.write(body));
     }
 
-    Response post(Map<String, String> headers, byte[] body, boolean base64) {
+    public Response post(Map<String, String> headers, byte[] body, boolean base64) {
         return submit(LambdaEvents.http("POST", "/emails", "/emails", Map.of(), Map.of(), headers, body, base64));
     }
 
     /** POST /emails with a JSON body, as API Gateway hands it to SubmitBatch. */
-    static APIGatewayV2HTTPEvent postEvent(String body) {
+    public static APIGatewayV2HTTPEvent postEvent(String body) {
         return postEvent(Map.of("Content-Type", "application/json"), body);
     }
 
     /** POST /emails with {@code headers} and a text body. */
-    static APIGatewayV2HTTPEvent postEvent(Map<String, String> headers, String body) {
+    public static APIGatewayV2HTTPEvent postEvent(Map<String, String> headers, String body) {
         return LambdaEvents.http(
                 "POST",
                 "/emails",
@@ -215,12 +216,12 @@ final class TestStack {
     }
 
     /** Hands an event, as a test shaped it, to the stack's SubmitBatch handler, from the stack's caller. */
-    Response submit(APIGatewayV2HTTPEvent event) {
+    public Response submit(APIGatewayV2HTTPEvent event) {
         return submit(event, CALLER);
     }
 
     /** The same, from {@code caller} (as API Gateway's authorizer passes it; null: no authorizer ran). */
-    Response submit(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
+    public Response submit(APIGatewayV2HTTPEvent event, LambdaEvents.Caller caller) {
         return read(event, submit.handleRequest(authorized(event, caller), new LocalContext("SubmitBatch", 29, LOG)));
     }
 
@@ -229,12 +230,12 @@ final class TestStack {
     }
 
     /** GET a path such as /emails/{id} or /emails/{id}/recipients?status=SENT, routed by the template's routes. */
-    Response get(String pathAndQuery) {
+    public Response get(String pathAndQuery) {
         return get(pathAndQuery, CALLER);
     }
 
     /** The same, from {@code caller}. */
-    Response get(String pathAndQuery, LambdaEvents.Caller caller) {
+    public Response get(String pathAndQuery, LambdaEvents.Caller caller) {
         String[] parts = pathAndQuery.split("\\?", 2);
         var match = routes.match("GET", parts[0]);
         if (match.isEmpty()) {
@@ -254,7 +255,7 @@ final class TestStack {
     }
 
     /** Another worker on the same queue (a healthy one after a test's faulty one, say). */
-    SqsEventSource worker(EmailSender sender, Faults faults) {
+    public SqsEventSource worker(EmailSender sender, Faults faults) {
         SendEmailsHandler worker = worker(wiring("SendEmailsFunction", env), sender, faults);
         int batchSize = Integer.parseInt(String.valueOf(eventProperties().get("BatchSize")));
         int timeout = Integer.parseInt(String.valueOf(template.property("SendEmailsFunction", "Timeout")));
@@ -270,12 +271,12 @@ final class TestStack {
     }
 
     /** DELETE /emails/{id}, routed by the template's routes. */
-    Response delete(String path) {
+    public Response delete(String path) {
         return delete(path, CALLER);
     }
 
     /** The same, from {@code caller}. */
-    Response delete(String path, LambdaEvents.Caller caller) {
+    public Response delete(String path, LambdaEvents.Caller caller) {
         var match = routes.match("DELETE", path);
         if (match.isEmpty()) {
             return new Response(404, Map.of(), Json.MAPPER.createObjectNode().put("message", "Not Found"));
@@ -286,11 +287,11 @@ final class TestStack {
     }
 
     /** POST /emails through a SubmitBatch whose queue URL names no queue: enqueueing fails. */
-    Response postWithBrokenQueue(String body) {
+    public Response postWithBrokenQueue(String body) {
         return postWithBrokenQueue(postEvent(body));
     }
 
-    Response postWithBrokenQueue(APIGatewayV2HTTPEvent event) {
+    public Response postWithBrokenQueue(APIGatewayV2HTTPEvent event) {
         // the queue answers every send as a queue that is gone
         ExecutionInterceptor gone = new ExecutionInterceptor() {
             @Override
@@ -311,7 +312,7 @@ final class TestStack {
     }
 
     /** Runs the worker until the queue is empty; a batch whose invocation died comes back at once (its visibility ends). */
-    int drainThroughCrashes(Duration deadline) {
+    public int drainThroughCrashes(Duration deadline) {
         java.time.Instant end = java.time.Instant.now().plus(deadline);
         int crashes = 0;
         while (events.backlog() > 0) {
@@ -333,7 +334,7 @@ final class TestStack {
      * has passed: that time passes for the worker too (its clock moves on by the queue's
      * VisibilityTimeout), so the claims the dead invocation left have ended.
      */
-    void crashed(List<software.amazon.awssdk.services.sqs.model.Message> messages) {
+    public void crashed(List<software.amazon.awssdk.services.sqs.model.Message> messages) {
         workerClock.advance(Duration.ofSeconds(
                 Long.parseLong(String.valueOf(template.property("WorkQueue", "VisibilityTimeout")))));
         events.expireVisibility(messages);
@@ -367,11 +368,11 @@ final class TestStack {
     }
 
     /** Items in the table (jobs and recipients): a test's way to see that nothing was stored. */
-    int storedItems() {
+    public int storedItems() {
         return dynamo.scan(r -> r.tableName(resources.table()).select("COUNT")).count();
     }
 
-    int dlqDepth() {
+    public int dlqDepth() {
         return Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(resources.dlqUrl())
                         .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                 .attributes()

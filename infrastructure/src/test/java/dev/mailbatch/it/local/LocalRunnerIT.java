@@ -1,10 +1,12 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.LocalRuns;
 import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;

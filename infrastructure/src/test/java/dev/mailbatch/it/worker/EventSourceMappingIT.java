@@ -1,10 +1,11 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.mailbatch.it.BackendExtension;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.eventsource.EventSourceMapping;
 import dev.mailbatch.local.eventsource.SqsEventSource;

@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
@@ -19,6 +19,8 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.mailbatch.chaos.WorkerKilled;
 import dev.mailbatch.config.Json;
 import dev.mailbatch.config.Secret;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.eventsource.Redrive;
 import dev.mailbatch.local.eventsource.SqsEventSource;

@@ -1,7 +1,9 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.lambda.LambdaEvents;
 import java.util.ArrayList;

@@ -1,8 +1,11 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.config.Json;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.LocalRuns;
+import dev.mailbatch.it.TestIssuer;
 import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;

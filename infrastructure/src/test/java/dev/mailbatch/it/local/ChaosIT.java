@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,7 @@ import dev.mailbatch.chaos.ChaosReport;
 import dev.mailbatch.chaos.ChaosScenario;
 import dev.mailbatch.chaos.ChaosStore;
 import dev.mailbatch.chaos.Toxiproxy;
+import dev.mailbatch.it.BackendExtension;
 import dev.mailbatch.local.emulator.Backend;
 import java.io.IOException;
 import java.nio.file.Files;

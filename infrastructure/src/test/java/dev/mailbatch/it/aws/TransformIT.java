@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,10 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.lambda.LambdaEvents;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -13,6 +13,9 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.SubmitBatchHandler;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.StoreFaults;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.job.ChunkMessage;
 import dev.mailbatch.job.Chunks;
 import dev.mailbatch.job.Content;

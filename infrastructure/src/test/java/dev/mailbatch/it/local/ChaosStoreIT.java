@@ -1,9 +1,10 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailbatch.chaos.ChaosStore;
+import dev.mailbatch.it.BackendExtension;
 import dev.mailbatch.local.emulator.Backend;
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,12 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailbatch.api.CancelJobHandler;
 import dev.mailbatch.api.JobStatusHandler;
 import dev.mailbatch.api.SubmitBatchHandler;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.worker.SendEmailsHandler;
 import java.util.LinkedHashMap;

@@ -1,9 +1,11 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,7 +1,9 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.LocalRuns;
 import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.emulator.Backend;
 import java.io.ByteArrayOutputStream;

@@ -1,8 +1,11 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.LocalRuns;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.LocalRunner;
 import dev.mailbatch.local.emulator.Backend;
 import dev.mailbatch.local.outbox.Outbox;

@@ -1,10 +1,12 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mailbatch.config.Json;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import java.net.URI;
 import java.net.http.HttpClient;

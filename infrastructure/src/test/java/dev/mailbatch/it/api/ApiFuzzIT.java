@@ -1,4 +1,4 @@
-package dev.mailbatch.it;
+package dev.mailbatch.it.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,8 @@ import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.mailbatch.it.BackendExtension;
+import dev.mailbatch.it.TestStack;
 import dev.mailbatch.local.emulator.Backend;
 import java.util.HashMap;
 import java.util.List;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Fuzzes the API's handlers on the emulator: every request answers 2xx or 4xx, never 5xx, and
  * a refused POST stores nothing and queues nothing. Regression mode in the test command (the
- * inputs under {@code src/test/resources/dev/mailbatch/it/ApiFuzzITInputs/}); docs/testing.md
+ * inputs under {@code src/test/resources/dev/mailbatch/it/api/ApiFuzzITInputs/}); docs/testing.md
  * ("Fuzzing") has the command for a ten-minute fuzzing run.
  */
 @ExtendWith(BackendExtension.class)
